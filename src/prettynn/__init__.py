@@ -1,0 +1,15 @@
+"""Pretty Neural Networks: the code the chapters share.
+
+Modules, one concept each:
+
+- ``compare``: the one comparison of arrays every check uses (float64, explicit tolerances).
+- ``exercise``: how an exercise is declared (cases, torch reference, known mistakes, points).
+- ``exercises``: the declarations, one module per chapter topic.
+- ``grading``: the harness that runs a student's function on cases and returns a verdict.
+- ``checks``: the visible checks a student runs in a notebook.
+- ``gradcheck``: numerical gradients and relative errors.
+- ``data``: the data sets the chapters use (offline).
+- ``course``: instructor tooling (nbgrader extensions, book pages, release checks).
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,95 @@
+"""The one comparison every check and every hidden test uses.
+
+Values are compared in float64 with ``|got - expected| <= atol + rtol * |expected|``
+elementwise (NumPy's ``allclose`` rule). The default tolerances suit float64 inputs;
+cases with float32 inputs declare looser ones (see ``prettynn.exercise.Case``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+RTOL = 1e-6
+ATOL = 1e-8
+FLOAT32_RTOL = 1e-4
+FLOAT32_ATOL = 1e-5
+
+
+@dataclass(frozen=True)
+class Difference:
+    """Where two same-shaped arrays differ most.
+
+    ``max_abs_error`` is ``inf`` when one side is not finite where the other is.
+    ``index`` is the position of the worst element (``()`` for 0-d arrays).
+    """
+
+    max_abs_error: float
+    index: tuple
+    expected_value: float
+    got_value: float
+
+
+def as_float64(value) -> np.ndarray:
+    """Return ``value`` as a float64 array; raise ``TypeError`` if it is not numeric."""
+    array = np.asarray(value)
+    if array.dtype == object or not (
+        np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_
+    ):
+        raise TypeError(f"not a numeric array (dtype {array.dtype})")
+    return array.astype(np.float64)
+
+
+def allclose(got, expected, rtol: float = RTOL, atol: float = ATOL, equal_nan: bool = False) -> bool:
+    """True when ``got`` and ``expected`` have the same shape and agree within tolerance.
+
+    ``equal_nan`` also counts non-finite values (nan or inf) at the same places as equal;
+    it is used to recognise mistakes that overflow, whatever nan or inf they end in.
+    """
+    got, expected = as_float64(got), as_float64(expected)
+    if got.shape != expected.shape:
+        return False
+    if equal_nan:
+        same_nonfinite = ~np.isfinite(got) & ~np.isfinite(expected)
+        close = np.isclose(got, expected, rtol=rtol, atol=atol)
+        return bool(np.all(close | same_nonfinite))
+    return bool(np.all(np.isclose(got, expected, rtol=rtol, atol=atol)))
+
+
+def largest_difference(got, expected) -> Difference:
+    """Locate the largest absolute difference between two same-shaped arrays."""
+    got, expected = as_float64(got), as_float64(expected)
+    with np.errstate(invalid="ignore", over="ignore"):
+        error = np.abs(got - expected)
+    error = np.where(np.isnan(error), np.inf, error)
+    flat = int(np.argmax(error)) if error.size else 0
+    index = np.unravel_index(flat, error.shape) if error.ndim else ()
+    index = tuple(int(i) for i in index)
+    return Difference(
+        max_abs_error=float(error[index]) if error.size else 0.0,
+        index=index,
+        expected_value=float(expected[index]) if error.size else 0.0,
+        got_value=float(got[index]) if error.size else 0.0,
+    )
+
+
+def preview(array, count: int = 4) -> str:
+    """The first ``count`` values of ``array`` (flattened), printed with 4 significant digits."""
+    flat = as_float64(array).ravel()
+    shown = ", ".join(f"{v:.4g}" for v in flat[:count])
+    more = ", ..." if flat.size > count else ""
+    return f"[{shown}{more}]"
+
+
+def relative_error(a, b) -> float:
+    """Largest elementwise ``|a - b| / max(1e-12, |a| + |b|)``: the figure gradient checks print.
+
+    About 1e-7 or less means two float64 computations agree; 1e-2 or more means a bug.
+    """
+    a, b = as_float64(a), as_float64(b)
+    if a.shape != b.shape:
+        raise ValueError(f"shapes differ: {a.shape} vs {b.shape}")
+    if a.size == 0:
+        return 0.0
+    return float(np.max(np.abs(a - b) / np.maximum(1e-12, np.abs(a) + np.abs(b))))

@@ -1,0 +1,1 @@
+"""Instructor tooling: nbgrader extensions, book page generation, release checks."""

@@ -1,0 +1,31 @@
+"""The marked regions of an instructor notebook's cells (nbgrader's delimiters)."""
+
+from __future__ import annotations
+
+import re
+
+BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
+END_HIDDEN = "### END HIDDEN TESTS"
+BEGIN_SOLUTION = "### BEGIN SOLUTION"
+END_SOLUTION = "### END SOLUTION"
+
+_HIDDEN = re.compile(
+    rf"^[ \t]*{re.escape(BEGIN_HIDDEN)}.*?^[ \t]*{re.escape(END_HIDDEN)}[^\n]*\n?", re.S | re.M
+)
+
+
+def replace_hidden_tests(source: str, note: str) -> str:
+    """``source`` with each hidden-test region replaced by the line ``note`` ('' removes it)."""
+    replacement = f"{note}\n" if note else ""
+    return _HIDDEN.sub(replacement, source).rstrip("\n")
+
+
+def strip_solution_delimiters(source: str) -> str:
+    """A solution cell's code without its ``### BEGIN/END SOLUTION`` lines."""
+    markers = (BEGIN_SOLUTION, END_SOLUTION)
+    return "\n".join(line for line in source.split("\n") if line.strip() not in markers)
+
+
+def has_marker(source: str) -> bool:
+    """True when ``source`` still contains a solution or hidden-test delimiter."""
+    return any(marker in source for marker in (BEGIN_HIDDEN, END_HIDDEN, BEGIN_SOLUTION, END_SOLUTION))

@@ -1,0 +1,54 @@
+"""Where the course's notebooks live, and reading/writing them the same way everywhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+SOLUTIONS = "solutions"
+RELEASE = "notebooks"
+SUBMITTED = "autograde/submitted"
+
+
+def chapters(root: Path) -> list[str]:
+    """The assignment ids (chapter folder names) of the instructor source, sorted."""
+    return sorted(p.name for p in (root / SOLUTIONS).iterdir() if (p / f"{p.name}.ipynb").is_file())
+
+
+def source_path(root: Path, chapter: str) -> Path:
+    """The instructor notebook of ``chapter``."""
+    return root / SOLUTIONS / chapter / f"{chapter}.ipynb"
+
+
+def release_path(root: Path, chapter: str) -> Path:
+    """The student release notebook of ``chapter``."""
+    return root / RELEASE / chapter / f"{chapter}.ipynb"
+
+
+def read(path: Path) -> nbformat.NotebookNode:
+    """Read a notebook as nbformat 4."""
+    return nbformat.read(path, as_version=4)
+
+
+def write(notebook: nbformat.NotebookNode, path: Path) -> None:
+    """Write ``notebook`` (validated) to ``path``, creating its folder."""
+    nbformat.validate(notebook)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, path)
+
+
+def grade_id(cell) -> str:
+    """The nbgrader ``grade_id`` of a cell, or ''."""
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
+
+
+def is_solution(cell) -> bool:
+    """True for an nbgrader solution cell."""
+    return bool(cell.get("metadata", {}).get("nbgrader", {}).get("solution"))
+
+
+def is_test(cell) -> bool:
+    """True for an nbgrader graded code cell (a test cell)."""
+    nbgrader = cell.get("metadata", {}).get("nbgrader", {})
+    return bool(nbgrader.get("grade")) and not nbgrader.get("solution") and cell.get("cell_type") == "code"

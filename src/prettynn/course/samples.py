@@ -1,0 +1,63 @@
+"""Make the sample submissions under ``autograde/submitted`` from ``autograde/samples.toml``.
+
+A sample is the student release with its solution cells filled in: from the instructor
+source (``fill = "solutions"``), left as released (``fill = "none"``), and with some
+cells replaced by the code given in the sample's ``replace`` table (grade_id -> source).
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from pathlib import Path
+
+from . import notebook_regions, notebooks
+
+SPEC = "autograde/samples.toml"
+
+
+def load_spec(root: Path) -> list[dict]:
+    """The sample declarations of ``autograde/samples.toml``."""
+    with open(root / SPEC, "rb") as handle:
+        return tomllib.load(handle)["sample"]
+
+
+def submission(release, source, sample: dict):
+    """The notebook a student following ``sample`` would hand in."""
+    solutions = {notebooks.grade_id(c): notebook_regions.strip_solution_delimiters(c.source) for c in source.cells if notebooks.is_solution(c)}
+    replace = sample.get("replace", {})
+    unknown = set(replace) - set(solutions)
+    if unknown:
+        raise ValueError(f"sample {sample['student']}: no solution cell has grade_id {sorted(unknown)}")
+    notebook = copy.deepcopy(release)
+    for cell in notebook.cells:
+        if not notebooks.is_solution(cell):
+            continue
+        cell_id = notebooks.grade_id(cell)
+        if cell_id in replace:
+            cell.source = replace[cell_id].strip("\n")
+        elif sample["fill"] == "solutions":
+            cell.source = solutions[cell_id]
+    return notebook
+
+
+def submission_path(root: Path, sample: dict) -> Path:
+    """Where nbgrader expects the sample: ``autograde/submitted/<student>/<chapter>/<chapter>.ipynb``."""
+    chapter = sample["assignment"]
+    return root / notebooks.SUBMITTED / sample["student"] / chapter / f"{chapter}.ipynb"
+
+
+def write_samples(root: Path) -> list[Path]:
+    """Write every sample submission; return their paths."""
+    written = []
+    for sample in load_spec(root):
+        chapter = sample["assignment"]
+        notebook = submission(
+            notebooks.read(notebooks.release_path(root, chapter)),
+            notebooks.read(notebooks.source_path(root, chapter)),
+            sample,
+        )
+        path = submission_path(root, sample)
+        notebooks.write(notebook, path)
+        written.append(path)
+    return written

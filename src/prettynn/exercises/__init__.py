@@ -1,0 +1,3 @@
+"""Exercise declarations, one module per chapter topic; importing this registers them all."""
+
+from . import linear  # noqa: F401

@@ -1,0 +1,358 @@
+"""The grading harness: cases in, verdict and message out.
+
+Visible checks (``prettynn.checks``) and hidden tests both call ``evaluate``; how a
+verdict is reached is decided here and nowhere else.
+
+Each case calls the student's function on fresh copies of the inputs, with its
+printing and warnings captured (nbgrader scores any stderr output as a failure, so a
+correct solution that warns must not leak the warning), and with a watch for calls
+into torch. The result is compared with the exercise's torch reference in float64.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import dataclasses
+import inspect
+import io
+import re
+import sys
+import traceback
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from .compare import allclose, largest_difference, preview
+from .exercise import Case, Exercise, Mistake, get
+
+HIDDEN_CASES_SEED = 0
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """What happened on one case.
+
+    ``problem`` is one sentence (empty when the case passed); ``detail`` gives expected
+    vs got where values can be compared; ``hint`` names a recognised mistake.
+    """
+
+    case: Case
+    passed: bool
+    problem: str = ""
+    detail: str = ""
+    hint: str = ""
+    not_attempted: bool = False
+    call: str = ""
+
+    def report(self, show_call: bool = True) -> str:
+        """The failure as text: the case, what went wrong, expected vs got, the hint."""
+        lines = [f"Case: {self.case.description}"]
+        if show_call:
+            lines.append(f"  call: {self.call}")
+        lines.append(f"  problem: {self.problem}")
+        lines += [f"  {line}" for line in self.detail.splitlines()]
+        if self.hint:
+            lines.append(f"  hint: {self.hint}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The results of one exercise on a list of cases."""
+
+    exercise: Exercise
+    results: tuple[CaseResult, ...]
+
+    @property
+    def passed(self) -> int:
+        """How many cases passed."""
+        return sum(result.passed for result in self.results)
+
+    @property
+    def total(self) -> int:
+        """How many cases ran."""
+        return len(self.results)
+
+    @property
+    def all_passed(self) -> bool:
+        """True when every case passed (and there was at least one)."""
+        return self.total > 0 and self.passed == self.total
+
+    @property
+    def failures(self) -> list[CaseResult]:
+        """The results of the cases that failed, in order."""
+        return [result for result in self.results if not result.passed]
+
+    def points(self) -> float:
+        """Points earned: the share of cases passed, rounded down to 0.01, full only if all pass."""
+        if self.all_passed:
+            return float(self.exercise.points)
+        earned = np.floor(100 * self.exercise.points * self.passed / max(self.total, 1)) / 100
+        return float(min(earned, self.exercise.points - 0.01))
+
+
+class TorchUsed(Exception):
+    """Raised inside a student's call when it calls into torch."""
+
+
+def _is_torch_object(obj) -> bool:
+    """True when ``obj`` (a function, method or descriptor) belongs to torch."""
+    for candidate in (obj, getattr(obj, "__self__", None), getattr(obj, "__objclass__", None)):
+        if candidate is None:
+            continue
+        module = getattr(candidate, "__module__", None) or getattr(type(candidate), "__module__", "")
+        if isinstance(module, str) and (module == "torch" or module.startswith("torch.")):
+            return True
+    return False
+
+
+@contextlib.contextmanager
+def _torch_watch(record: list):
+    """Record, in ``record``, any call into torch made while the block runs."""
+
+    def profile(frame, event, arg):
+        if event == "call":
+            module = frame.f_globals.get("__name__", "")
+            if module == "torch" or str(module).startswith("torch."):
+                record.append(module)
+        elif event == "c_call" and _is_torch_object(arg):
+            name = getattr(arg, "__qualname__", repr(arg))
+            record.append(name.replace("_VariableFunctionsClass.", "torch."))
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        yield
+    finally:
+        sys.setprofile(previous)
+
+
+def _call_student(fn, case: Case):
+    """Call ``fn`` on copies of the case's inputs, capturing output, warnings and torch use.
+
+    Returns ``(result, error, torch_calls, args_after)``; ``error`` is the exception the
+    function raised (or ``None``).
+    """
+    args = copy.deepcopy(case.args)
+    kwargs = copy.deepcopy(case.kwargs)
+    torch_calls: list = []
+    sink = io.StringIO()
+    result, error = None, None
+    with warnings.catch_warnings(), np.errstate(all="ignore"), \
+            contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        warnings.simplefilter("ignore")
+        try:
+            with _torch_watch(torch_calls):
+                result = fn(*args, **kwargs)
+        except (Exception, SystemExit) as exc:  # a student's crash fails the case, not the run
+            error = exc
+    return result, error, torch_calls, args
+
+
+def _student_frame(error: BaseException) -> str:
+    """The last line of the traceback that is not in this package (the student's line)."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if "prettynn" not in f.filename]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    return f"at line {frame.lineno}: {frame.line}" if frame.line else f"at line {frame.lineno}"
+
+
+def _hint_for_error(exercise: Exercise, error: BaseException) -> str:
+    """The hint of the first mistake whose ``raises`` pattern matches ``error``'s message."""
+    message = f"{type(error).__name__}: {error}"
+    for mistake in exercise.mistakes:
+        if mistake.raises and re.search(mistake.raises, message):
+            return mistake.hint
+    return ""
+
+
+def _describe_type(value) -> str:
+    """How to name a returned value's type in a sentence."""
+    module = type(value).__module__
+    if module.startswith("torch"):
+        return "a torch.Tensor"
+    if value is None:
+        return "None"
+    name = type(value).__name__
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
+
+
+def _check_type(exercise: Exercise, name: str, value, expected) -> str:
+    """One sentence when ``value`` is not the kind of object ``expected`` is, else ''."""
+    if expected is None:
+        if value is not None:
+            return f"`{name}` should be None here (the reference returns None), but it is {_describe_type(value)}."
+        return ""
+    if value is None:
+        return f"`{name}` is None: did you forget a `return`?"
+    if type(value).__module__.startswith("torch"):
+        return f"`{name}` is a torch.Tensor: the exercises use NumPy only; return a NumPy array."
+    if exercise.scalar and isinstance(value, (int, float, np.floating, np.integer)):
+        return ""
+    if not isinstance(value, (np.ndarray, np.generic)):
+        return f"`{name}` is {_describe_type(value)}, not a NumPy array: build it with NumPy (np.asarray converts)."
+    if not (np.issubdtype(value.dtype, np.number) or value.dtype == np.bool_):
+        return f"`{name}` has dtype {value.dtype}: return numbers."
+    return ""
+
+
+def _unpack(exercise: Exercise, result) -> tuple[tuple, str]:
+    """Split a student's return value into its components, or explain why it can't be."""
+    if not exercise.returns_tuple:
+        return (result,), ""
+    names = ", ".join(exercise.outputs)
+    if not isinstance(result, (tuple, list)):
+        return (), f"{exercise.name} should return a tuple ({names}), but it returned {_describe_type(result)}."
+    if len(result) != len(exercise.outputs):
+        return (), f"{exercise.name} should return {len(exercise.outputs)} values ({names}), but it returned {len(result)}."
+    return tuple(result), ""
+
+
+def _matching_mistake(exercise: Exercise, case: Case, component: str | None, got) -> Mistake | None:
+    """The first known mistake (for ``component``) whose output ``got`` matches."""
+    for mistake in exercise.mistakes:
+        if mistake.output is None or mistake.component != component:
+            continue
+        try:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                wrong = mistake.output(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+            if allclose(got, wrong, rtol=case.rtol, atol=case.atol, equal_nan=True):
+                return mistake
+        except (ValueError, TypeError, IndexError):
+            continue
+    return None
+
+
+def _compare_component(exercise: Exercise, case: Case, name: str, got, expected) -> CaseResult | None:
+    """Compare one output component; ``None`` when it is right, else the failed result."""
+    problem = _check_type(exercise, name, got, expected)
+    if problem:
+        return CaseResult(case, False, problem)
+    if expected is None:
+        return None
+    got_array = np.asarray(got, dtype=np.float64)
+    component = name if exercise.returns_tuple else None
+    if got_array.shape != expected.shape:
+        mistake = _matching_mistake(exercise, case, component, got)
+        return CaseResult(
+            case, False,
+            f"`{name}` has shape {got_array.shape}, expected {expected.shape}.",
+            hint=mistake.hint if mistake else "",
+        )
+    if allclose(got_array, expected, rtol=case.rtol, atol=case.atol):
+        return None
+    difference = largest_difference(got_array, expected)
+    detail = (
+        f"expected {name}: {preview(expected)}\n"
+        f"got      {name}: {preview(got_array)}\n"
+        f"largest error {difference.max_abs_error:.3g} at index {difference.index} "
+        f"(expected {difference.expected_value:.6g}, got {difference.got_value:.6g})"
+    )
+    if not np.all(np.isfinite(got_array)):
+        detail += "\nyour output contains inf or nan"
+    mistake = _matching_mistake(exercise, case, component, got)
+    return CaseResult(case, False, f"`{name}` has wrong values.", detail, mistake.hint if mistake else "")
+
+
+def _modified_input(exercise: Exercise, case: Case, args_after: tuple) -> str:
+    """Name the first input array the student's function changed in place, or ''."""
+    for position, (before, after) in enumerate(zip(case.args, args_after)):
+        if position in exercise.mutable_args or not isinstance(before, np.ndarray):
+            continue
+        if not np.array_equal(before, after, equal_nan=True):
+            return f"argument {position + 1}"
+    return ""
+
+
+def describe_call(exercise: Exercise, case: Case) -> str:
+    """The call as a student reads it: ``linear(x=array(4, 3) float64, weight=..., bias=None)``."""
+    names = list(inspect.signature(exercise.reference).parameters)
+    return f"{exercise.name}({case.signature(names)})"
+
+
+def run_case(exercise: Exercise, fn, case: Case) -> CaseResult:
+    """Run ``fn`` on one case and judge it against the torch reference."""
+    return dataclasses.replace(_judge_case(exercise, fn, case), call=describe_call(exercise, case))
+
+
+def _judge_case(exercise: Exercise, fn, case: Case) -> CaseResult:
+    """The result of one case, before the call's description is attached."""
+    expected = exercise.expected(case)
+    result, error, torch_calls, args_after = _call_student(fn, case)
+    if torch_calls:
+        return CaseResult(case, False, f"{exercise.name} called torch ({torch_calls[0]}); use NumPy only.")
+    if isinstance(error, NotImplementedError):
+        return CaseResult(
+            case, False,
+            f"{exercise.name} is not implemented yet: replace `raise NotImplementedError` with your code.",
+            not_attempted=True,
+        )
+    if error is not None:
+        where = _student_frame(error)
+        detail = where if where else ""
+        return CaseResult(
+            case, False, f"{exercise.name} raised {type(error).__name__}: {error}", detail,
+            _hint_for_error(exercise, error),
+        )
+    changed = _modified_input(exercise, case, args_after)
+    if changed:
+        return CaseResult(
+            case, False,
+            f"{exercise.name} modified its input ({changed}) in place; compute a new array instead "
+            "(e.g. np.maximum(x, 0) rather than x[x < 0] = 0).",
+        )
+    components, problem = _unpack(exercise, result)
+    if problem:
+        return CaseResult(case, False, problem)
+    for name, got, want in zip(exercise.outputs, components, expected):
+        failure = _compare_component(exercise, case, name, got, want)
+        if failure is not None:
+            return failure
+    return CaseResult(case, True)
+
+
+def evaluate(exercise: Exercise, fn, cases: list[Case]) -> Verdict:
+    """Run ``fn`` on every case; the verdict holds one result per case."""
+    if not callable(fn):
+        problem = f"`{exercise.name}` is {_describe_type(fn)}, not a function."
+        return Verdict(exercise, tuple(
+            CaseResult(case, False, problem, call=describe_call(exercise, case)) for case in cases))
+    return Verdict(exercise, tuple(run_case(exercise, fn, case) for case in cases))
+
+
+def hidden_verdict(name: str, fn, seed: int = HIDDEN_CASES_SEED) -> Verdict:
+    """The verdict of ``fn`` on the exercise's visible cases and its seeded hidden cases."""
+    exercise = get(name)
+    cases = exercise.visible_cases() + exercise.hidden_cases(np.random.default_rng(seed))
+    return evaluate(exercise, fn, cases)
+
+
+def hidden_report(verdict: Verdict, most: int = 3) -> str:
+    """What a student may see of a hidden-test verdict: counts, kinds of failed cases, hints.
+
+    Hidden inputs are never shown: a failure is described by its case's description,
+    expected vs got summary and the hint of a recognised mistake.
+    """
+    name = verdict.exercise.name
+    if verdict.all_passed:
+        return f"{name}: all {verdict.total} test cases pass."
+    lines = [f"{name}: {verdict.passed} of {verdict.total} test cases pass."]
+    for result in verdict.failures[:most]:
+        lines.append(result.report(show_call=False))
+    if len(verdict.failures) > most:
+        lines.append(f"... and {len(verdict.failures) - most} more failing cases.")
+    return "\n".join(lines)
+
+
+def grade(name: str, fn, seed: int = HIDDEN_CASES_SEED) -> float:
+    """Hidden-test entry point of a notebook: print the report, return the points earned.
+
+    The returned number is the grade cell's result, which nbgrader reads as partial credit.
+    """
+    verdict = hidden_verdict(name, fn, seed)
+    print(hidden_report(verdict))
+    return verdict.points()
