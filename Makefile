@@ -1,0 +1,61 @@
+# Pretty Neural Networks: every set-up and build step. `make help` lists the targets.
+# Each target sets up what it needs first, so any of them works on a fresh clone.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+CHAPTER ?= 01_linear
+
+.PHONY: help setup lab book serve test release samples browser clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+setup: $(VENV)/.installed  ## create .venv with the pinned Python packages
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required: run make PYTHON=python3.11 ...")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "Building the book needs Node.js and npm (for a local MathJax)."; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+book/vendor/.installed: node_modules/.installed
+	rm -rf book/vendor
+	mkdir -p book/vendor
+	cp -R node_modules/mathjax/es5 book/vendor/mathjax
+	touch $@
+
+lab: setup  ## open the student notebooks in JupyterLab
+	$(BIN)/jupyter lab notebooks/$(CHAPTER)/$(CHAPTER).ipynb
+
+book: setup book/vendor/.installed  ## build the website into _build/html
+	$(BIN)/prettynn-course book-pages
+	$(BIN)/jupyter-book build --warningiserror --keep-going .
+
+serve: book  ## build the website and serve it on http://localhost:$(PORT)
+	$(BIN)/python -m http.server --bind 127.0.0.1 --directory _build/html $(PORT)
+
+browser:  ## install Chromium for the browser tests (Debian/Ubuntu, as root), if missing
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "Chromium not found: the browser tests will be skipped (install the chromium package)."
+
+test: setup book/vendor/.installed browser  ## run the whole test suite
+	$(BIN)/python -m pytest
+
+release: setup  ## regenerate the student release of CHAPTER from solutions/
+	$(BIN)/nbgrader generate_assignment $(CHAPTER) --force
+
+samples: setup  ## regenerate the sample submissions from autograde/samples.toml
+	$(BIN)/prettynn-course samples
+
+clean:  ## remove built and generated files (keeps .venv and node_modules)
+	rm -rf _build book/chapters book/vendor autograde/autograded autograde/feedback autograde/gradebook.db

@@ -1,0 +1,103 @@
+"""Every declared exercise: references, cases, and known mistakes, checked as properties.
+
+- the instructor's solution and a differently written correct one get full marks;
+- every known mistake fails its visible check, names itself in a hint, and loses points;
+- hidden cases are seeded (same seed, same cases) and cover the contract's edge cases.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from prettynn.exercise import all_exercises, get
+from prettynn.grading import evaluate, hidden_verdict
+
+EXERCISES = [exercise.name for exercise in all_exercises()]
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+def test_reference_solution_gets_full_marks(name, reference_solutions):
+    verdict = hidden_verdict(name, reference_solutions[name], seed=7)
+    assert verdict.all_passed, [r.report() for r in verdict.failures[:2]]
+    assert verdict.points() == get(name).points
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+def test_differently_written_solution_gets_full_marks(name, alternative_solutions):
+    verdict = hidden_verdict(name, alternative_solutions[name], seed=7)
+    assert verdict.all_passed, [r.report() for r in verdict.failures[:2]]
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+def test_float32_output_is_accepted(name, reference_solutions):
+    def in_float32(*args, **kwargs):
+        result = reference_solutions[name](*args, **kwargs)
+        if isinstance(result, tuple):
+            return tuple(None if r is None else np.asarray(r, dtype=np.float32) for r in result)
+        return np.asarray(result, dtype=np.float32)
+
+    assert hidden_verdict(name, in_float32, seed=3).all_passed
+
+
+def _mistaken(exercise, mistake, solution):
+    """A student function that makes ``mistake`` and is otherwise ``solution``."""
+    if not exercise.returns_tuple:
+        return mistake.output
+
+    def student(*args, **kwargs):
+        result = list(solution(*args, **kwargs))
+        result[exercise.outputs.index(mistake.component)] = mistake.output(*args, **kwargs)
+        return tuple(result)
+
+    return student
+
+
+MISTAKES = [(e.name, m.name) for e in all_exercises() for m in e.mistakes if m.output is not None]
+
+
+@pytest.mark.parametrize("name, mistake_name", MISTAKES)
+def test_known_mistake_fails_with_its_hint(name, mistake_name, reference_solutions):
+    exercise = get(name)
+    mistake = next(m for m in exercise.mistakes if m.name == mistake_name)
+    student = _mistaken(exercise, mistake, reference_solutions[name])
+    visible = evaluate(exercise, student, exercise.visible_cases())
+    assert not visible.all_passed, f"no visible case catches {mistake_name!r}"
+    assert any(result.hint == mistake.hint for result in visible.failures), \
+        f"no visible failure names {mistake_name!r}: {[r.report() for r in visible.failures]}"
+    assert hidden_verdict(name, student).points() < exercise.points
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+def test_hidden_cases_are_seeded_and_many(name):
+    exercise = get(name)
+    first = exercise.hidden_cases(np.random.default_rng(11))
+    again = exercise.hidden_cases(np.random.default_rng(11))
+    other = exercise.hidden_cases(np.random.default_rng(12))
+    assert len(first) >= 15
+    assert [c.description for c in first] == [c.description for c in again]
+    assert all(np.array_equal(a, b) for c, d in zip(first, again) for a, b in zip(c.args, d.args)
+               if isinstance(a, np.ndarray))
+    assert any(not np.array_equal(c.args[0], d.args[0]) for c, d in zip(first, other))
+
+
+def test_linear_hidden_cases_cover_the_contract():
+    cases = get("linear").hidden_cases(np.random.default_rng(0))
+    x_dims = {case.args[0].ndim for case in cases}
+    assert {1, 2, 3} <= x_dims  # (in,), (N, in) and extra batch axes
+    assert any(case.kwargs["bias"] is None for case in cases)
+    assert any(case.args[0].shape[:1] == (1,) for case in cases)
+    assert any(case.args[0].dtype == np.float32 for case in cases)
+
+
+def test_cross_entropy_hidden_cases_include_large_logits_and_single_examples():
+    cases = get("cross_entropy").hidden_cases(np.random.default_rng(0))
+    assert any(np.abs(case.args[0]).max() > 1e3 for case in cases)
+    assert any(len(case.args[1]) == 1 for case in cases)
+    assert any(case.args[0].shape[1] == 2 for case in cases)
+
+
+def test_relu_cases_contain_exact_zeros():
+    for name in ("relu", "relu_backward"):
+        cases = get(name).visible_cases() + get(name).hidden_cases(np.random.default_rng(0))
+        assert sum(np.any(case.args[-1] == 0) for case in cases) >= len(cases) // 2
