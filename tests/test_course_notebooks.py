@@ -1,0 +1,87 @@
+"""The course's notebooks agree with the exercise declarations and with what generates them."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+from prettynn.course import notebook_regions, notebooks, samples
+from prettynn.exercise import all_exercises
+
+from .conftest import ROOT
+from .course import copy_course, nbgrader
+
+CHAPTERS = notebooks.chapters(ROOT)
+
+
+def cells_by_grade_id(notebook) -> dict:
+    return {notebooks.grade_id(cell): cell for cell in notebook.cells if notebooks.grade_id(cell)}
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_exercise_has_its_solution_and_test_cell(root, chapter):
+    cells = cells_by_grade_id(notebooks.read(notebooks.source_path(root, chapter)))
+    exercises = all_exercises(chapter)
+    assert exercises, f"no exercise is declared for {chapter}"
+    for exercise in exercises:
+        name = exercise.name
+        solution, test = cells[name], cells[f"test_{name}"]
+        assert notebooks.is_solution(solution) and f"def {name}(" in solution.source
+        assert notebooks.is_test(test) and test.metadata.nbgrader["locked"]
+        assert test.metadata.nbgrader["points"] == exercise.points, f"points of {name} differ from its declaration"
+        visible = notebook_regions.replace_hidden_tests(test.source, "")
+        assert f'check("{name}", {name})' in visible
+        assert f'grade("{name}", {name}' in test.source and notebook_regions.BEGIN_HIDDEN in test.source
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_graded_cells_are_only_the_declared_exercises(root, chapter):
+    notebook = notebooks.read(notebooks.source_path(root, chapter))
+    graded = {notebooks.grade_id(c) for c in notebook.cells if notebooks.is_test(c)}
+    assert graded == {f"test_{e.name}" for e in all_exercises(chapter)}
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_committed_notebooks_have_no_outputs_and_stable_ids(root, chapter):
+    for path in (notebooks.source_path(root, chapter), notebooks.release_path(root, chapter)):
+        notebook = notebooks.read(path)
+        nbformat.validate(notebook)
+        assert not any(cell.get("outputs") for cell in notebook.cells), f"{path} has outputs"
+        assert not any(cell.get("execution_count") for cell in notebook.cells if cell.cell_type == "code")
+        ids = [cell.id for cell in notebook.cells]
+        assert len(ids) == len(set(ids))
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_release_has_no_solutions_or_hidden_tests(root, chapter):
+    release = notebooks.read(notebooks.release_path(root, chapter))
+    source = notebooks.read(notebooks.source_path(root, chapter))
+    text = json.dumps(release)
+    assert not notebook_regions.has_marker(text)
+    for cell in source.cells:
+        if notebooks.is_test(cell):
+            hidden = cell.source.split(notebook_regions.BEGIN_HIDDEN)[1].split(notebook_regions.END_HIDDEN)[0]
+            for line in filter(None, (line.strip() for line in hidden.splitlines())):
+                assert line not in text, f"hidden test line {line!r} is in the release"
+
+
+@pytest.mark.slow
+def test_committed_release_is_what_the_source_generates(root, tmp_path):
+    course = copy_course(root, tmp_path)
+    for chapter in CHAPTERS:
+        notebooks.release_path(course, chapter).unlink()
+        nbgrader(course, "generate_assignment", chapter, "--force")
+        generated = notebooks.release_path(course, chapter).read_text()
+        committed = notebooks.release_path(root, chapter).read_text()
+        assert generated == committed, (
+            f"notebooks/{chapter} is out of date with solutions/{chapter}: run `make release CHAPTER={chapter}`"
+        )
+
+
+def test_committed_samples_are_what_the_spec_generates(root, tmp_path):
+    course = copy_course(root, tmp_path)
+    for path in samples.write_samples(course):
+        committed = root / path.relative_to(course)
+        assert path.read_text() == committed.read_text(), f"{committed} is out of date: run `make samples`"
