@@ -1,0 +1,171 @@
+"""The website: built by Jupyter Book from a copy of the repository, checked offline.
+
+- no page loads a script, stylesheet, image, font or frame from another host (checked in
+  the HTML and CSS, and again in Chromium, where every request is watched);
+- hidden tests never appear and solutions are folded;
+- math is typeset by the vendored MathJax (a screenshot of each page is kept in
+  benchmarks/results/screenshots for a person to look at).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from bs4 import BeautifulSoup
+
+from prettynn.course import book_pages
+
+from .test_autograde import hidden_lines
+
+pytestmark = pytest.mark.slow
+BOOK_FILES = ("_config.yml", "_toc.yml", "book", "solutions")
+LOADING_ATTRIBUTES = {"script": "src", "link": "href", "img": "src", "iframe": "src", "source": "src",
+                      "video": "src", "audio": "src", "embed": "src", "object": "data", "image": "href"}
+CSS_URL = re.compile(r"""(?:url\(\s*['"]?|@import\s+['"])([^'")\s]+)""")
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def site(root, tmp_path_factory) -> Path:
+    """The HTML of the book built from a copy of the repository."""
+    if not (root / "book" / "vendor" / "mathjax" / "tex-chtml.js").exists():
+        pytest.fail("book/vendor is missing: run the tests with `make test` (it vendors MathJax)")
+    copy = tmp_path_factory.mktemp("book")
+    for name in BOOK_FILES:
+        source = root / name
+        (shutil.copytree if source.is_dir() else shutil.copy2)(source, copy / name)
+    shutil.rmtree(copy / "book" / "chapters", ignore_errors=True)
+    book_pages.write_pages(copy)
+    command = [str(Path(sys.executable).with_name("jupyter-book")), "build", "--warningiserror", "--keep-going", "."]
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    done = subprocess.run(command, cwd=copy, env=env, capture_output=True, text=True, timeout=1200)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    return copy / "_build" / "html"
+
+
+def pages(site: Path) -> list[Path]:
+    """The site's HTML pages (Sphinx's search and index pages included)."""
+    return sorted(site.rglob("*.html"))
+
+
+def is_remote(url: str) -> bool:
+    """True for a URL naming another host (http:, https:, protocol-relative //)."""
+    parsed = urlparse(url.strip())
+    return bool(parsed.netloc) or parsed.scheme not in ("", "data", "blob")
+
+
+def remote_loads(html: str) -> list[str]:
+    """URLs from other hosts that a page's markup or inline styles would load."""
+    soup = BeautifulSoup(html, "html.parser")
+    found = []
+    for tag, attribute in LOADING_ATTRIBUTES.items():
+        for element in soup.find_all(tag):
+            if tag == "link" and not set(element.get("rel", [])) & {"stylesheet", "preload", "icon", "modulepreload", "manifest"}:
+                continue
+            for name in (attribute, "srcset", "xlink:href"):
+                value = element.get(name)
+                if value and is_remote(value.split()[0]):
+                    found.append(f"<{tag} {name}={value}>")
+    for style in soup.find_all("style"):
+        found += [url for url in CSS_URL.findall(style.get_text()) if is_remote(url)]
+    return found
+
+
+def test_the_chapter_pages_are_built(site):
+    assert (site / "book" / "chapters" / "01_linear.html").exists()
+    assert (site / "book" / "intro.html").exists()
+
+
+def test_no_page_loads_anything_from_another_host(site):
+    offenders = {str(p.relative_to(site)): remote_loads(p.read_text()) for p in pages(site)}
+    for css in site.rglob("*.css"):
+        offenders[str(css.relative_to(site))] = [u for u in CSS_URL.findall(css.read_text(errors="replace")) if is_remote(u)]
+    offenders = {page: urls for page, urls in offenders.items() if urls}
+    assert not offenders, offenders
+
+
+def test_remote_load_detection_catches_cdn_tags():
+    html = ('<script src="https://cdn.example.org/x.js"></script><link rel="stylesheet" href="//fonts.example.org/a.css">'
+            '<img src="http://example.org/a.png"><style>@font-face{src:url(https://example.org/f.woff2)}</style>'
+            '<a href="https://example.org/">a link loads nothing</a><script src="_static/local.js"></script>')
+    assert len(remote_loads(html)) == 4
+
+
+def test_hidden_tests_never_appear_and_solutions_are_folded(site, root):
+    secrets = hidden_lines(root) + ["BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "BEGIN SOLUTION", "END SOLUTION"]
+    for page in pages(site):
+        text = page.read_text()
+        assert not [s for s in secrets if s in BeautifulSoup(text, "html.parser").get_text()], page
+    chapter = BeautifulSoup((site / "book" / "chapters" / "01_linear.html").read_text(), "html.parser")
+    solution = next(cell for cell in chapter.select("div.cell") if "def linear(" in cell.get_text())
+    assert "tag_hide-input" in solution["class"]
+    assert solution.find("details"), "the solution cell is not folded"
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        """Keep the test output clean."""
+
+
+@pytest.fixture(scope="module")
+def served(site):
+    """The site served on a free loopback port; yields its base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def chromium_path() -> str:
+    """Debian's Chromium, or fail in CI / skip on a laptop without it."""
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path:
+        return path
+    if os.environ.get("CI"):
+        pytest.fail("Chromium is required in CI (make browser installs it)")
+    pytest.skip("Chromium is not installed (make browser installs it)")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium driven by Playwright, with no network of its own."""
+    from playwright.sync_api import sync_playwright
+
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--no-first-run"]
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=chromium_path(), args=flags)
+        yield instance
+        instance.close()
+
+
+@pytest.mark.parametrize("page_path", ["book/intro.html", "book/chapters/01_linear.html",
+                                       "book/exercises.html", "book/instructors.html"])
+def test_page_in_chromium_requests_only_its_own_host_and_typesets_math(browser, served, page_path):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{served}/{page_path}", wait_until="networkidle")
+    foreign = [url for url in requested if not url.startswith(served) and not url.startswith("data:")]
+    assert not foreign, foreign
+    failed_math = page.evaluate("document.querySelectorAll('mjx-merror, .MathJax_Error').length")
+    assert failed_math == 0
+    if page_path.endswith("01_linear.html"):
+        page.wait_for_selector("mjx-container", timeout=20000)
+        assert page.evaluate("document.querySelectorAll('mjx-container').length") > 10
+        assert page.evaluate("document.querySelectorAll('div.cell_output img').length") >= 1
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / (Path(page_path).stem + ".png")))
+    page.close()
