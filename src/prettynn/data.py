@@ -9,12 +9,17 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Split:
-    """A train/test split: ``x_*`` float64 ``(N, D)`` features, ``y_*`` int64 ``(N,)`` labels."""
+    """A train/test split: ``x_*`` float64 ``(N, D)`` features, ``y_*`` int64 ``(N,)`` labels.
+
+    ``mean`` ``(D,)`` is the training mean subtracted from both ``x_*``; add it back to
+    display the images.
+    """
 
     x_train: np.ndarray
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
+    mean: np.ndarray
 
 
 def load_digits_split(test_fraction: float = 0.25, seed: int = 0) -> Split:
@@ -33,4 +38,4 @@ def load_digits_split(test_fraction: float = 0.25, seed: int = 0) -> Split:
         x, y, test_size=test_fraction, random_state=seed, stratify=y
     )
     mean = x_train.mean(axis=0)
-    return Split(x_train - mean, y_train, x_test - mean, y_test)
+    return Split(x_train - mean, y_train, x_test - mean, y_test, mean)
