@@ -86,6 +86,21 @@ def test_the_chapter_pages_are_built(site):
     assert (site / "book" / "intro.html").exists()
 
 
+def chapter_outputs(site: Path, chapter: str) -> str:
+    """The text of every cell output of a built chapter page."""
+    soup = BeautifulSoup((site / "book" / "chapters" / f"{chapter}.html").read_text(), "html.parser")
+    return "\n".join(output.get_text() for output in soup.select("div.cell_output"))
+
+
+def test_chapter_01_network_trains_and_matches_autograd(site):
+    outputs = chapter_outputs(site, "01_linear")
+    accuracy = float(re.search(r"test accuracy ([\d.]+)%", outputs).group(1))
+    assert accuracy >= 95.0
+    errors = [float(e) for e in re.findall(r"relative error of d loss / d \w+: ([\d.e+-]+)", outputs)]
+    assert len(errors) == 4 and max(errors) < 1e-8
+    assert outputs.count("visible cases pass") == 6
+
+
 def test_no_page_loads_anything_from_another_host(site):
     offenders = {str(p.relative_to(site)): remote_loads(p.read_text()) for p in pages(site)}
     for css in site.rglob("*.css"):
