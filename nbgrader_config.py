@@ -6,14 +6,12 @@ The repository root is the course directory: run every nbgrader command from her
 c = get_config()  # noqa: F821  (nbgrader provides get_config)
 
 c.CourseDirectory.course_id = "pretty-neural-networks"
-c.CourseDirectory.root = "."
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "notebooks"
 c.CourseDirectory.submitted_directory = "autograde/submitted"
 c.CourseDirectory.autograded_directory = "autograde/autograded"
 c.CourseDirectory.feedback_directory = "autograde/feedback"
 c.CourseDirectory.db_url = "sqlite:///autograde/gradebook.db"
-c.CourseDirectory.db_assignments = [dict(name="01_linear")]
 
 # Students clone the release; the student list is kept in the gradebook by
 # `nbgrader autograde --create` (the default), so no roster is needed here.

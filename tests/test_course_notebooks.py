@@ -16,6 +16,10 @@ from .course import copy_course, nbgrader
 CHAPTERS = notebooks.chapters(ROOT)
 
 
+def notebook_cells(root, chapter) -> list:
+    return notebooks.read(notebooks.source_path(root, chapter)).cells
+
+
 def cells_by_grade_id(notebook) -> dict:
     return {notebooks.grade_id(cell): cell for cell in notebook.cells if notebooks.grade_id(cell)}
 
@@ -27,13 +31,16 @@ def test_every_exercise_has_its_solution_and_test_cell(root, chapter):
     assert exercises, f"no exercise is declared for {chapter}"
     for exercise in exercises:
         name = exercise.name
-        solution, test = cells[name], cells[f"test_{name}"]
+        solution, visible, test = cells[name], cells[f"check_{name}"], cells[f"test_{name}"]
         assert notebooks.is_solution(solution) and f"def {name}(" in solution.source
+        assert visible.metadata.nbgrader["locked"] and not notebooks.is_test(visible)
+        assert visible.source.strip() == f'check("{name}", {name})'
         assert notebooks.is_test(test) and test.metadata.nbgrader["locked"]
         assert test.metadata.nbgrader["points"] == exercise.points, f"points of {name} differ from its declaration"
-        visible = notebook_regions.replace_hidden_tests(test.source, "")
-        assert f'check("{name}", {name})' in visible
-        assert f'grade("{name}", {name}' in test.source and notebook_regions.BEGIN_HIDDEN in test.source
+        hidden = test.source.split(notebook_regions.BEGIN_HIDDEN)[1].split(notebook_regions.END_HIDDEN)[0]
+        assert f'grade("{name}", {name}' in hidden
+        order = [notebooks.grade_id(cell) for cell in notebook_cells(root, chapter)]
+        assert order.index(name) < order.index(f"check_{name}") < order.index(f"test_{name}")
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
