@@ -93,10 +93,6 @@ class Verdict:
         return float(min(earned, self.exercise.points - 0.01))
 
 
-class TorchUsed(Exception):
-    """Raised inside a student's call when it calls into torch."""
-
-
 def _is_torch_object(obj) -> bool:
     """True when ``obj`` (a function, method or descriptor) belongs to torch."""
     for candidate in (obj, getattr(obj, "__self__", None), getattr(obj, "__objclass__", None)):
