@@ -25,7 +25,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import load_functions  # noqa: E402
 from tests.course import copy_course, nbgrader  # noqa: E402
 
 CHAPTER = "01_linear"
@@ -42,27 +41,16 @@ def time_autograde(course: Path, student: str, repeat: int) -> list[float]:
     return times
 
 
-def reference_functions() -> dict:
-    """The instructor's solutions of the chapter, by name."""
-    from prettynn.course import notebook_regions, notebooks
-
-    namespace: dict = {}
-    for cell in notebooks.read(notebooks.source_path(ROOT, CHAPTER)).cells:
-        if notebooks.is_solution(cell):
-            namespace.update(load_functions(notebook_regions.strip_solution_delimiters(cell.source)))
-    return namespace
-
-
 def time_checks(repeat: int) -> dict:
     """Per exercise: seconds of the first visible check (in a fresh process) and the median of later ones."""
     results = {}
     for name in ("linear", "linear_backward", "relu", "relu_backward", "cross_entropy", "cross_entropy_backward"):
         script = (
             "import time, json, sys; sys.path.insert(0, %r)\n"
-            "from benchmarks.bench_autograde import reference_functions\n"
+            "from tests.conftest import instructor_functions\n"
             "from prettynn.checks import check\n"
             "import contextlib, io\n"
-            "fn = reference_functions()[%r]\n"
+            "fn = instructor_functions(%r)[%r]\n"
             "times = []\n"
             "for _ in range(%d):\n"
             "    start = time.perf_counter()\n"
@@ -70,7 +58,7 @@ def time_checks(repeat: int) -> dict:
             "        check(%r, fn)\n"
             "    times.append(time.perf_counter() - start)\n"
             "print(json.dumps(times))\n"
-        ) % (str(ROOT), name, repeat + 1, name)
+        ) % (str(ROOT), CHAPTER, name, repeat + 1, name)
         done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
         times = json.loads(done.stdout)
         results[name] = {"first_s": times[0], "median_later_s": statistics.median(times[1:])}

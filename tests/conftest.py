@@ -31,17 +31,21 @@ def root() -> Path:
     return ROOT
 
 
-@pytest.fixture(scope="session")
-def reference_solutions() -> dict:
-    """The instructor's solutions of every chapter, by function name (from solutions/)."""
-    from prettynn.course import notebook_regions, notebooks
+def instructor_functions(chapter: str | None = None) -> dict:
+    """The instructor's solutions (of one chapter, or all), by function name, from solutions/."""
+    from prettynn.course import notebooks
 
     namespace: dict = {}
-    for chapter in notebooks.chapters(ROOT):
-        for cell in notebooks.read(notebooks.source_path(ROOT, chapter)).cells:
-            if notebooks.is_solution(cell):
-                namespace.update(load_functions(notebook_regions.strip_solution_delimiters(cell.source)))
+    for name in [chapter] if chapter else notebooks.chapters(ROOT):
+        for source in notebooks.solution_sources(notebooks.read(notebooks.source_path(ROOT, name))).values():
+            namespace.update(load_functions(source))
     return namespace
+
+
+@pytest.fixture(scope="session")
+def reference_solutions() -> dict:
+    """The instructor's solutions of every chapter, by function name."""
+    return instructor_functions()
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import nbformat
 
+from .notebook_regions import strip_solution_delimiters
+
 SOLUTIONS = "solutions"
 RELEASE = "notebooks"
 SUBMITTED = "autograde/submitted"
@@ -52,3 +54,8 @@ def is_test(cell) -> bool:
     """True for an nbgrader graded code cell (a test cell)."""
     nbgrader = cell.get("metadata", {}).get("nbgrader", {})
     return bool(nbgrader.get("grade")) and not nbgrader.get("solution") and cell.get("cell_type") == "code"
+
+
+def solution_sources(notebook) -> dict[str, str]:
+    """The code of each solution cell, without its delimiters, by grade_id."""
+    return {grade_id(cell): strip_solution_delimiters(cell.source) for cell in notebook.cells if is_solution(cell)}

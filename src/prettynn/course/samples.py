@@ -11,7 +11,7 @@ import copy
 import tomllib
 from pathlib import Path
 
-from . import notebook_regions, notebooks
+from . import notebooks
 
 SPEC = "autograde/samples.toml"
 
@@ -24,7 +24,7 @@ def load_spec(root: Path) -> list[dict]:
 
 def submission(release, source, sample: dict):
     """The notebook a student following ``sample`` would hand in."""
-    solutions = {notebooks.grade_id(c): notebook_regions.strip_solution_delimiters(c.source) for c in source.cells if notebooks.is_solution(c)}
+    solutions = notebooks.solution_sources(source)
     replace = sample.get("replace", {})
     unknown = set(replace) - set(solutions)
     if unknown:
