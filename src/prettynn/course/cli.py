@@ -16,6 +16,8 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("book-pages", help="make book/chapters/*.ipynb from solutions/")
     commands.add_parser("samples", help="make autograde/submitted/* from autograde/samples.toml")
     args = parser.parse_args(argv)
+    if not (args.root / "nbgrader_config.py").is_file():
+        parser.error(f"{args.root} is not the course directory (no nbgrader_config.py); run from the repository root")
     if args.command == "book-pages":
         written = book_pages.write_pages(args.root)
     else:
