@@ -11,7 +11,9 @@ c.CourseDirectory.release_directory = "notebooks"
 c.CourseDirectory.submitted_directory = "autograde/submitted"
 c.CourseDirectory.autograded_directory = "autograde/autograded"
 c.CourseDirectory.feedback_directory = "autograde/feedback"
-c.CourseDirectory.db_url = "sqlite:///autograde/gradebook.db"
+# Several `nbgrader autograde --student=...` processes may share the gradebook
+# (`prettynn-course grade`): SQLite then waits up to 120 s for the writer's lock.
+c.CourseDirectory.db_url = "sqlite:///autograde/gradebook.db?timeout=120"
 
 # Students clone the release; the student list is kept in the gradebook by
 # `nbgrader autograde --create` (the default), so no roster is needed here.
@@ -19,8 +21,33 @@ c.CourseDirectory.db_url = "sqlite:///autograde/gradebook.db"
 # Generating the release: no outputs in the committed notebooks.
 c.ClearOutput.enabled = True
 
-# Autograding: a cell may run for at most 60 s (the MLP demo trains for a few seconds).
-c.Execute.timeout = 60
+# Autograding, protected (prettynn.course.protected_autograde). A submission is read even
+# when it is not valid JSON, rebuilt on the release (missing, duplicated or reordered
+# cells, edited metadata, another kernel), and each exercise's solution cell runs alone
+# in a sandbox; verdicts are computed in nbgrader's own process, against torch. The
+# notebook itself is never executed, so there is no `Execute` step.
+PROTECTED = "prettynn.course.protected_autograde"
+c.Autograde.exporter_class = f"{PROTECTED}.TolerantNotebookExporter"
+c.Autograde.sanitize_preprocessors = [
+    f"{PROTECTED}.RebuildFromRelease",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.Autograde.autograde_preprocessors = [
+    f"{PROTECTED}.GradeInSandbox",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+# Limits of one exercise's sandbox.
+c.GradeInSandbox.cell_seconds = 10
+c.GradeInSandbox.case_seconds = 5
+c.GradeInSandbox.total_seconds = 60
+c.GradeInSandbox.memory_mib = 2048
 
 # Feedback must not show hidden tests: strip their source before the HTML export.
 c.GenerateFeedback.preprocessors = [

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .compare import allclose, largest_difference, preview
+from .compare import allclose, largest_difference, preview, relative_error
 from .exercise import Case, Exercise, Mistake, get
 
 HIDDEN_CASES_SEED = 0
@@ -35,7 +35,9 @@ class CaseResult:
     """What happened on one case.
 
     ``problem`` is one sentence (empty when the case passed); ``detail`` gives expected
-    vs got where values can be compared; ``hint`` names a recognised mistake.
+    vs got where values can be compared; ``hint`` and ``mistake`` name a recognised
+    mistake. ``summary`` and ``hidden_problem`` are what a hidden case may show: no value
+    that could echo its inputs (a returned input, an exception message).
     """
 
     case: Case
@@ -45,6 +47,9 @@ class CaseResult:
     hint: str = ""
     not_attempted: bool = False
     call: str = ""
+    mistake: str = ""
+    summary: str = ""
+    hidden_problem: str = ""
 
     def report(self, show_call: bool = True) -> str:
         """The failure as text: the case, what went wrong, expected vs got, the hint."""
@@ -53,6 +58,15 @@ class CaseResult:
             lines.append(f"  call: {self.call}")
         lines.append(f"  problem: {self.problem}")
         lines += [f"  {line}" for line in self.detail.splitlines()]
+        if self.hint:
+            lines.append(f"  hint: {self.hint}")
+        return "\n".join(lines)
+
+    def hidden_report(self) -> str:
+        """The failure as a hidden case may show it: its kind, the problem, the error size, the hint."""
+        lines = [f"Case: {self.case.description}", f"  problem: {self.hidden_problem or self.problem}"]
+        if self.summary:
+            lines.append(f"  {self.summary}")
         if self.hint:
             lines.append(f"  hint: {self.hint}")
         return "\n".join(lines)
@@ -125,17 +139,43 @@ def _torch_watch(record: list):
         sys.setprofile(previous)
 
 
-def _call_student(fn, case: Case):
-    """Call ``fn`` on copies of the case's inputs, capturing output, warnings and torch use.
+@dataclass(frozen=True)
+class Foreign:
+    """A returned object the grader cannot hold itself (it came from a sandbox); ``kind`` names it."""
 
-    Returns ``(result, error, torch_calls, args_after)``; ``error`` is the exception the
-    function raised (or ``None``).
+    kind: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one call of a student's function produced, wherever it ran.
+
+    ``error_type``/``error`` describe the exception it raised ('' when none), ``where`` the
+    student's line that raised it, ``torch_calls`` any call into torch, ``args_after`` the
+    positional inputs after the call (to catch in-place changes). ``problem`` is set when
+    the call produced nothing to judge (the sandbox stopped, its output was unreadable).
     """
+
+    result: object = None
+    error_type: str = ""
+    error: str = ""
+    where: str = ""
+    torch_calls: tuple = ()
+    args_after: tuple = ()
+    problem: str = ""
+
+    @property
+    def raised(self) -> bool:
+        """True when the call ended in an exception."""
+        return bool(self.error_type)
+
+
+def _call_student(fn, case: Case) -> Outcome:
+    """Call ``fn`` on copies of the case's inputs, capturing output, warnings and torch use."""
     args = copy.deepcopy(case.args)
     kwargs = copy.deepcopy(case.kwargs)
     torch_calls: list = []
     sink = io.StringIO()
-    result, error = None, None
     with warnings.catch_warnings(), np.errstate(all="ignore"), \
             contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
         warnings.simplefilter("ignore")
@@ -143,8 +183,9 @@ def _call_student(fn, case: Case):
             with _torch_watch(torch_calls):
                 result = fn(*args, **kwargs)
         except (Exception, SystemExit) as exc:  # a student's crash fails the case, not the run
-            error = exc
-    return result, error, torch_calls, args
+            return Outcome(error_type=type(exc).__name__, error=str(exc), where=_student_frame(exc),
+                           torch_calls=tuple(torch_calls), args_after=args)
+    return Outcome(result=result, torch_calls=tuple(torch_calls), args_after=args)
 
 
 def _student_frame(error: BaseException) -> str:
@@ -156,17 +197,19 @@ def _student_frame(error: BaseException) -> str:
     return f"at line {frame.lineno}: {frame.line}" if frame.line else f"at line {frame.lineno}"
 
 
-def _hint_for_error(exercise: Exercise, error: BaseException) -> str:
-    """The hint of the first mistake whose ``raises`` pattern matches ``error``'s message."""
-    message = f"{type(error).__name__}: {error}"
+def _mistake_for_error(exercise: Exercise, outcome: Outcome) -> Mistake | None:
+    """The first known mistake whose ``raises`` pattern matches the raised message."""
+    message = f"{outcome.error_type}: {outcome.error}"
     for mistake in exercise.mistakes:
         if mistake.raises and re.search(mistake.raises, message):
-            return mistake.hint
-    return ""
+            return mistake
+    return None
 
 
 def _describe_type(value) -> str:
     """How to name a returned value's type in a sentence."""
+    if isinstance(value, Foreign):
+        return value.kind
     module = type(value).__module__
     if module.startswith("torch"):
         return "a torch.Tensor"
@@ -237,7 +280,7 @@ def _compare_component(exercise: Exercise, case: Case, name: str, got, expected)
         return CaseResult(
             case, False,
             f"`{name}` has shape {got_array.shape}, expected {expected.shape}.",
-            hint=mistake.hint if mistake else "",
+            hint=mistake.hint if mistake else "", mistake=mistake.name if mistake else "",
         )
     if allclose(got_array, expected, rtol=case.rtol, atol=case.atol):
         return None
@@ -248,10 +291,15 @@ def _compare_component(exercise: Exercise, case: Case, name: str, got, expected)
         f"largest error {difference.max_abs_error:.3g} at index {difference.index} "
         f"(expected {difference.expected_value:.6g}, got {difference.got_value:.6g})"
     )
+    with np.errstate(all="ignore"):
+        relative = relative_error(got_array, expected)
+    summary = f"largest error {difference.max_abs_error:.3g} (relative error {relative:.2g})"
     if not np.all(np.isfinite(got_array)):
         detail += "\nyour output contains inf or nan"
+        summary += "; your output contains inf or nan"
     mistake = _matching_mistake(exercise, case, component, got)
-    return CaseResult(case, False, f"`{name}` has wrong values.", detail, mistake.hint if mistake else "")
+    return CaseResult(case, False, f"`{name}` has wrong values.", detail, mistake.hint if mistake else "",
+                      mistake=mistake.name if mistake else "", summary=summary)
 
 
 def _modified_input(exercise: Exercise, case: Case, args_after: tuple) -> str:
@@ -271,40 +319,46 @@ def describe_call(exercise: Exercise, case: Case) -> str:
 
 
 def run_case(exercise: Exercise, fn, case: Case) -> CaseResult:
-    """Run ``fn`` on one case and judge it against the torch reference."""
-    return dataclasses.replace(_judge_case(exercise, fn, case), call=describe_call(exercise, case))
+    """Run ``fn`` in this process on one case and judge it against the torch reference."""
+    return judge(exercise, case, _call_student(fn, case))
 
 
-def _judge_case(exercise: Exercise, fn, case: Case) -> CaseResult:
+def judge(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
+    """Judge what a student's function produced on ``case`` against the torch reference."""
+    return dataclasses.replace(_judge_outcome(exercise, case, outcome), call=describe_call(exercise, case))
+
+
+def _judge_outcome(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
     """The result of one case, before the call's description is attached."""
-    expected = exercise.expected(case)
-    result, error, torch_calls, args_after = _call_student(fn, case)
-    if torch_calls:
-        return CaseResult(case, False, f"{exercise.name} called torch ({torch_calls[0]}); use NumPy only.")
-    if isinstance(error, NotImplementedError):
+    if outcome.problem:
+        return CaseResult(case, False, outcome.problem)
+    if outcome.torch_calls:
+        return CaseResult(case, False, f"{exercise.name} called torch ({outcome.torch_calls[0]}); use NumPy only.")
+    if outcome.error_type == "NotImplementedError":
         return CaseResult(
             case, False,
             f"{exercise.name} is not implemented yet: replace `raise NotImplementedError` with your code.",
             not_attempted=True,
         )
-    if error is not None:
-        where = _student_frame(error)
-        detail = where if where else ""
+    if outcome.raised:
+        mistake = _mistake_for_error(exercise, outcome)
+        where = f" {outcome.where}" if outcome.where else ""
         return CaseResult(
-            case, False, f"{exercise.name} raised {type(error).__name__}: {error}", detail,
-            _hint_for_error(exercise, error),
+            case, False, f"{exercise.name} raised {outcome.error_type}: {outcome.error}", outcome.where,
+            mistake.hint if mistake else "", mistake=mistake.name if mistake else "",
+            hidden_problem=f"{exercise.name} raised {outcome.error_type}{where} (its message is not shown for hidden cases).",
         )
-    changed = _modified_input(exercise, case, args_after)
+    changed = _modified_input(exercise, case, outcome.args_after)
     if changed:
         return CaseResult(
             case, False,
             f"{exercise.name} modified its input ({changed}) in place; compute a new array instead "
             "(e.g. np.maximum(x, 0) rather than x[x < 0] = 0).",
         )
-    components, problem = _unpack(exercise, result)
+    components, problem = _unpack(exercise, outcome.result)
     if problem:
         return CaseResult(case, False, problem)
-    for name, got, want in zip(exercise.outputs, components, expected):
+    for name, got, want in zip(exercise.outputs, components, exercise.expected(case)):
         failure = _compare_component(exercise, case, name, got, want)
         if failure is not None:
             return failure
@@ -338,7 +392,7 @@ def hidden_report(verdict: Verdict, most: int = 3) -> str:
         return f"{name}: all {verdict.total} test cases pass."
     lines = [f"{name}: {verdict.passed} of {verdict.total} test cases pass."]
     for result in verdict.failures[:most]:
-        lines.append(result.report(show_call=False))
+        lines.append(result.hidden_report())
     if len(verdict.failures) > most:
         lines.append(f"... and {len(verdict.failures) - most} more failing cases.")
     return "\n".join(lines)

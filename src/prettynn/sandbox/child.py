@@ -1,0 +1,210 @@
+"""Run one solution cell on the grader's cases and record what the function returned.
+
+This file runs inside the sandbox, in a process where the student's code runs too, so it
+never judges anything: it writes each call's result, exception and inputs-after-call to
+the job folder, and the grader (another process) reads them. Only the standard library
+and NumPy are imported. Usage: ``python child.py JOB_DIR [READABLE_DIR ...]``.
+"""
+
+import json
+import math
+import os
+import pickle
+import signal
+import sys
+import traceback
+import warnings
+
+import numpy as np
+
+CELL_NAME = "solution cell"
+DEEP_LEARNING = frozenset({"torch", "torchvision", "tensorflow", "jax", "jaxlib", "keras", "flax",
+                           "mxnet", "paddle", "cupy", "chainer", "theano", "_posixsubprocess"})
+FORBIDDEN_EVENTS = ("socket.", "subprocess.", "os.exec", "os.fork", "os.posix_spawn", "os.spawn",
+                    "os.system", "os.kill", "os.killpg", "signal.pthread_kill", "ctypes.", "pty.",
+                    "os.setuid", "os.setgid", "os.chroot", "shutil.chown", "os.chown")
+PATH_EVENTS = frozenset({"open", "os.listdir", "os.scandir", "os.remove", "os.rename", "os.mkdir",
+                         "os.rmdir", "os.symlink", "os.link", "os.truncate", "os.chmod", "os.utime",
+                         "os.chdir", "shutil.rmtree", "shutil.copyfile", "shutil.move"})
+WRITING_EVENTS = PATH_EVENTS - {"open", "os.listdir", "os.scandir", "os.chdir"}
+PROTECTED_ATTRIBUTES = frozenset({"__code__", "__defaults__", "__kwdefaults__", "__closure__", "__globals__"})
+MAX_TEXT = 400
+
+
+class CaseTimeout(BaseException):
+    """One case ran longer than its time limit."""
+
+
+class Ignored:
+    """What ``get_ipython()`` returns here: every attribute and call does nothing."""
+
+    def __getattr__(self, name):
+        return self
+
+    def __call__(self, *args, **kwargs):
+        return self
+
+
+def install_guard(writable, readable):
+    """Refuse, from now on, process creation, signals, sockets, ctypes, deep-learning imports
+    and file access outside ``readable`` (reading) and ``writable`` (writing).
+
+    An audit hook cannot be removed; its state lives in default arguments, which the hook
+    itself forbids changing. It backs up the operating-system sandbox, it does not replace it.
+    """
+
+    def inside(path, roots, _realpath=os.path.realpath, _fspath=os.fspath, _sep=os.sep):
+        if isinstance(path, int):
+            return True
+        try:
+            full = _realpath(_fspath(path))
+        except (TypeError, ValueError):
+            return False
+        if isinstance(full, bytes):
+            full = full.decode("utf-8", "replace")
+        return any(full == root or full.startswith(root + _sep) for root in roots)
+
+    def guard(event, args, _inside=inside, _writable=(writable,), _readable=tuple(readable) + (writable,),
+              _forbidden=FORBIDDEN_EVENTS, _paths=PATH_EVENTS, _writing=WRITING_EVENTS,
+              _blocked=DEEP_LEARNING, _protected=PROTECTED_ATTRIBUTES, _error=PermissionError):
+        if event.startswith(_forbidden):
+            raise _error(f"not allowed while grading: {event}")
+        if event == "import" and str(args[0]).partition(".")[0] in _blocked:
+            raise _error(f"{args[0]} is not available while grading: use NumPy only")
+        if event == "object.__setattr__" and len(args) > 1 and args[1] in _protected:
+            raise _error("not allowed while grading: changing a function's code")
+        if event in _paths and args:
+            writing = event in _writing or (event == "open" and len(args) > 1 and args[1] is not None
+                                            and any(c in str(args[1]) for c in "wax+"))
+            if event == "open" and len(args) > 2 and isinstance(args[2], int) and args[2] & (os.O_WRONLY | os.O_RDWR):
+                writing = True
+            if not _inside(args[0], _writable if writing else _readable):
+                raise _error(f"not allowed while grading: {event} {str(args[0])[:200]}")
+
+    sys.addaudithook(guard)
+
+
+def short(text):
+    """``text`` cut to a length the grader will accept."""
+    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "…"
+
+
+def describe_error(exc):
+    """The exception as ``{error_type, error, where}``, ``where`` being the student's line."""
+    try:
+        message = str(exc)
+    except Exception:  # a student's exception class may not print
+        message = "(the exception could not be printed)"
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == CELL_NAME]
+    where = ""
+    if frames:
+        where = f"at line {frames[-1].lineno}"
+    return {"error_type": short(type(exc).__name__), "error": short(message), "where": where}
+
+
+def encode(value, arrays, key, top=True):
+    """Describe ``value`` as JSON, moving arrays into ``arrays`` under keys starting with ``key``."""
+    if value is None:
+        return {"none": True}
+    if type(value) in (bool, int, float):
+        return {"python": value if not (type(value) is float and not math.isfinite(value)) else repr(value)}
+    if isinstance(value, np.ndarray):
+        if value.dtype == object:
+            return {"foreign": "a NumPy array of Python objects"}
+        arrays[key] = np.array(value)
+        return {"array": key}
+    if isinstance(value, np.generic):
+        arrays[key] = np.asarray(value)
+        return {"generic": key}
+    if top and type(value) in (tuple, list):
+        return {"sequence": type(value).__name__,
+                "items": [encode(item, arrays, f"{key}_{i}", top=False) for i, item in enumerate(value)]}
+    name = type(value).__name__
+    return {"foreign": short(f"{'an' if name[:1] in 'aeiou' else 'a'} {name}")}
+
+
+def call_case(fn, args, kwargs, seconds):
+    """Call ``fn`` once under a time limit; return the record and its arrays."""
+    arrays = {}
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        result = fn(*args, **kwargs)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        record = {"result": encode(result, arrays, "result")}
+    except CaseTimeout:
+        record = {"timeout": seconds}
+    except BaseException as exc:  # the student's exception (SystemExit included) fails this case only
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        record = describe_error(exc)
+    after = []
+    for position, arg in enumerate(args):
+        if isinstance(arg, np.ndarray) and arg.dtype != object:
+            arrays[f"arg{position}"] = np.array(arg)
+            after.append(f"arg{position}")
+        else:
+            after.append(None)
+    record["args_after"] = after
+    return record, arrays
+
+
+def save(out, index, record, arrays):
+    """Write one case's record: the arrays first, then the JSON that says the case is done."""
+    if arrays:
+        with open(os.path.join(out, f"{index}.npz"), "wb") as handle:
+            np.savez(handle, **arrays)
+    with open(os.path.join(out, f"{index}.json"), "w") as handle:
+        json.dump(record, handle)
+
+
+def on_timer(signum, frame):
+    """The per-case alarm: stop the student's function."""
+    raise CaseTimeout()
+
+
+def main(job, readable):
+    """Run the job in ``job``: the cell, then every case, writing results as they come."""
+    with open(os.path.join(job, "spec.json")) as handle:
+        spec = json.load(handle)
+    with open(os.path.join(job, "cases.pkl"), "rb") as handle:
+        cases = pickle.load(handle)
+    with open(os.path.join(job, "solution.py")) as handle:
+        source = handle.read()
+    out = os.path.join(job, "out")
+    os.makedirs(out, exist_ok=True)
+    signal.signal(signal.SIGALRM, on_timer)
+    sys.stdout = sys.stderr = open(os.devnull, "w")  # the student's printing is not graded
+    install_guard(os.path.realpath(out), [os.path.realpath(path) for path in readable])
+    os.chdir(out)
+    warnings.simplefilter("ignore")
+    np.seterr(all="ignore")
+    namespace = {"__name__": "__main__", "np": np, "numpy": np, "math": math, "get_ipython": Ignored()}
+    signal.setitimer(signal.ITIMER_REAL, spec["cell_seconds"])
+    try:
+        exec(compile(source, CELL_NAME, "exec"), namespace)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    except CaseTimeout:
+        save(out, "cell", {"timeout": spec["cell_seconds"]}, {})
+        return
+    except BaseException as exc:  # the cell's own crash: every case of this exercise fails
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        save(out, "cell", describe_error(exc), {})
+        return
+    fn = namespace.get(spec["name"])
+    save(out, "cell", {"defined": fn is not None, "callable": callable(fn),
+                       "kind": encode(fn, {}, "fn", top=False) if not callable(fn) else {}}, {})
+    if not callable(fn):
+        return
+    for index, (args, kwargs) in enumerate(cases):
+        record, arrays = call_case(fn, args, kwargs, spec["case_seconds"])
+        try:
+            save(out, index, record, arrays)
+        except Exception as exc:  # e.g. an output larger than the file-size limit
+            save(out, index, {"unsaved": short(f"{type(exc).__name__}: {exc}"), "args_after": []}, {})
+        if "timeout" in record:  # a function that hangs once would hang again: spare the others' time
+            for rest in range(index + 1, len(cases)):
+                save(out, rest, {"skipped": spec["case_seconds"], "args_after": []}, {})
+            return
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2:])

@@ -1,0 +1,312 @@
+"""Start a student's solution cell in a sandbox and read back what it produced.
+
+The sandbox is layered:
+
+1. bubblewrap (``bwrap``), when it works on this machine: a private file system that holds
+   only the Python standard library, NumPy and the job folder (no course files, no torch,
+   no site-packages), no network, its own process and user namespaces, no capabilities,
+   a clean environment; the sandbox dies with the grader;
+2. resource limits: CPU seconds, address space, file size, no core dumps;
+3. an audit hook in ``child`` that refuses process creation, signals, sockets, ctypes,
+   deep-learning imports and file access outside the job folder, NumPy and the standard
+   library (the only layer when bubblewrap is missing);
+4. a wall-clock limit, after which the whole process group is killed.
+
+Nothing that comes back is trusted: results are JSON and ``.npz`` files read with size
+caps and without pickle, and they are judged elsewhere, against torch.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+import pickle
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..exercise import Case
+from ..grading import Foreign, Outcome
+
+CHILD = Path(__file__).with_name("child.py")
+MAX_JSON_BYTES = 1 << 20
+SANDBOX_UID = 65534
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one exercise's sandbox may use."""
+
+    cell_seconds: float = 10.0
+    case_seconds: float = 5.0
+    total_seconds: float = 60.0
+    memory_bytes: int = 2 << 30
+    file_bytes: int = 64 << 20
+
+
+@dataclass(frozen=True)
+class SandboxRun:
+    """What came back from one sandboxed run: one outcome per case, or why there is none.
+
+    ``problem`` is one sentence when the cell itself failed (it did not run, did not define
+    the function, the process died); ``isolation`` names the sandbox that was used.
+    """
+
+    outcomes: list[Outcome] = field(default_factory=list)
+    problem: str = ""
+    isolation: str = ""
+    seconds: float = 0.0
+
+
+def _numpy_dirs() -> list[Path]:
+    """NumPy's package folder and, for wheels, its bundled libraries."""
+    package = Path(np.__file__).resolve().parent
+    return [path for path in (package, package.parent / "numpy.libs") if path.is_dir()]
+
+
+def _stdlib_dirs() -> list[Path]:
+    """The standard library folders of the base interpreter."""
+    paths = sysconfig.get_paths()
+    return sorted({Path(paths["stdlib"]).resolve(), Path(paths["platstdlib"]).resolve()})
+
+
+def _hidden_package_dirs() -> list[Path]:
+    """Folders of installed packages that the sandbox must not see (torch may be there)."""
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    candidates = [Path(sys.base_prefix) / "lib" / version / "site-packages",
+                  Path("/usr/lib/python3/dist-packages"), Path("/usr/local/lib") / version / "dist-packages",
+                  Path("/usr/local/lib") / version / "site-packages"]
+    return [path.resolve() for path in candidates if path.is_dir()]
+
+
+def _interpreter() -> Path:
+    """The real Python executable (not a virtual environment's link to it)."""
+    return Path(sys.executable).resolve()
+
+
+def _bwrap_command(job: Path) -> list[str]:
+    """The bubblewrap command line that runs ``child`` on ``job``."""
+    command = ["bwrap", "--ro-bind", "/usr", "/usr"]
+    for name in ("/bin", "/sbin", "/lib", "/lib32", "/lib64"):
+        if os.path.islink(name):
+            command += ["--symlink", os.readlink(name), name]
+        elif os.path.isdir(name):
+            command += ["--ro-bind", name, name]
+    base_lib = Path(sys.base_prefix).resolve() / "lib"
+    if not str(base_lib).startswith("/usr/"):
+        command += ["--ro-bind", str(base_lib), str(base_lib)]
+    python = _interpreter()
+    command += ["--ro-bind", str(python), str(python)]
+    for hidden in _hidden_package_dirs():
+        command += ["--tmpfs", str(hidden)]
+    for path in _numpy_dirs():
+        command += ["--ro-bind", str(path), f"/site/{path.name}"]
+    command += [
+        "--ro-bind", str(CHILD), "/runner/child.py", "--bind", str(job), "/job", "--chdir", "/job",
+        "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+        "--unshare-all", "--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
+        "--hostname", "sandbox", "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--clearenv",
+        "--setenv", "PYTHONPATH", "/site", "--setenv", "HOME", "/job", "--setenv", "PATH", "/usr/bin",
+        "--setenv", "OPENBLAS_NUM_THREADS", "1", "--setenv", "OMP_NUM_THREADS", "1",
+        "--setenv", "MKL_NUM_THREADS", "1",
+    ]
+    readable = ["/site", *map(str, _stdlib_dirs())]
+    return command + [str(python), "-s", "-S", "-B", "/runner/child.py", "/job", *readable]
+
+
+def _plain_command(job: Path, site: Path) -> list[str]:
+    """Run ``child`` without bubblewrap: only the limits and the audit hook protect."""
+    readable = [str(site), *map(str, _numpy_dirs()), *map(str, _stdlib_dirs())]
+    return [str(_interpreter()), "-s", "-S", "-B", str(CHILD), str(job), *readable]
+
+
+def _plain_site(job: Path) -> Path:
+    """A folder holding only links to NumPy, to put on the sandbox's path."""
+    site = job / "site"
+    site.mkdir()
+    for path in _numpy_dirs():
+        (site / path.name).symlink_to(path)
+    return site
+
+
+@functools.lru_cache(maxsize=1)
+def bubblewrap_works() -> bool:
+    """True when bubblewrap can start the sandbox on this machine (checked once)."""
+    if shutil.which("bwrap") is None:
+        return False
+    with tempfile.TemporaryDirectory(prefix="prettynn-probe-") as folder:
+        command = _bwrap_command(Path(folder))
+        python_at = command.index(str(_interpreter()), command.index("--clearenv"))
+        probe = command[:python_at] + [str(_interpreter()), "-s", "-S", "-c", "import numpy"]
+        try:
+            return subprocess.run(probe, capture_output=True, timeout=60).returncode == 0
+        except (OSError, subprocess.SubprocessError):
+            return False
+
+
+def _limit_resources(limits: Limits):
+    """A ``preexec_fn`` that applies ``limits`` to the sandbox process (inherited by its children)."""
+    cpu = math.ceil(limits.total_seconds) + 1
+
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+    return apply
+
+
+def _plain_environment(site: Path) -> dict:
+    """The whole environment of a sandbox started without bubblewrap."""
+    return {"PYTHONPATH": str(site), "HOME": "/nonexistent", "PATH": "/usr/bin:/bin",
+            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def _start(job: Path, limits: Limits) -> tuple[subprocess.Popen, str]:
+    """Start the sandbox on ``job``; return the process and the name of the isolation used."""
+    options = dict(stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   start_new_session=True, preexec_fn=_limit_resources(limits), close_fds=True)
+    if bubblewrap_works():
+        return subprocess.Popen(_bwrap_command(job), cwd=job, env={}, **options), "bubblewrap"
+    site = _plain_site(job)
+    return (subprocess.Popen(_plain_command(job, site), cwd=job, env=_plain_environment(site), **options),
+            "audit hook only (bubblewrap unavailable)")
+
+
+def _wait(process: subprocess.Popen, seconds: float) -> str:
+    """Wait for the sandbox; kill its whole process group after ``seconds``. Why it stopped, or ''."""
+    try:
+        code = process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        _kill_group(process)
+        return f"it was stopped after {seconds:g} s (the grader's time limit)"
+    _kill_group(process)  # anything it left behind
+    if code < 0:
+        return f"it was killed by signal {signal.Signals(-code).name}" if -code in signal.valid_signals() \
+            else f"it was killed by signal {-code}"
+    return "" if code == 0 else f"it exited with code {code}"
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    """Kill the sandbox's process group, ignoring a group that is already gone."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    process.wait()
+
+
+def _read_json(path: Path):
+    """A JSON file the sandbox wrote, or ``None`` when missing, too large or malformed."""
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_JSON_BYTES:
+            return None
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _read_arrays(path: Path, limits: Limits) -> dict:
+    """The arrays of an ``.npz`` file the sandbox wrote (no pickle), or ``{}``."""
+    if not path.is_file() or path.stat().st_size > limits.file_bytes:
+        return {}
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return {key: archive[key] for key in archive.files}
+    except (OSError, ValueError, KeyError, EOFError):
+        return {}
+
+
+def _decode(description, arrays: dict):
+    """Rebuild a returned value from its JSON description (see ``child.encode``)."""
+    if not isinstance(description, dict):
+        raise ValueError("unreadable output")
+    if description.get("none"):
+        return None
+    if "python" in description:
+        value = description["python"]
+        if isinstance(value, str):
+            return float(value)
+        if type(value) not in (bool, int, float):
+            raise ValueError("unreadable number")
+        return value
+    if "array" in description:
+        return arrays[description["array"]]
+    if "generic" in description:
+        return arrays[description["generic"]][()]
+    if "sequence" in description:
+        items = [_decode(item, arrays) for item in description["items"]]
+        return tuple(items) if description["sequence"] == "tuple" else items
+    if "foreign" in description:
+        return Foreign(str(description["foreign"])[:120])
+    raise ValueError("unreadable output")
+
+
+def _outcome(record, arrays: dict, stopped: str) -> Outcome:
+    """The outcome of one case from its record, or a problem when there is none."""
+    if record is None:
+        return Outcome(problem=f"the function did not finish this case: {stopped or 'its result is missing'}.")
+    try:
+        after = tuple(arrays[key] if key is not None else None for key in record.get("args_after", []))
+        if "timeout" in record:
+            return Outcome(problem=f"the call took longer than {record['timeout']:g} s (the limit per case).")
+        if "skipped" in record:
+            return Outcome(problem="not run: an earlier case went over the time limit.")
+        if "unsaved" in record:
+            return Outcome(problem=f"its result could not be saved: {str(record['unsaved'])[:200]}")
+        if "error_type" in record:
+            return Outcome(error_type=str(record["error_type"])[:80], error=str(record["error"])[:400],
+                           where=str(record.get("where", ""))[:80], args_after=after)
+        return Outcome(result=_decode(record["result"], arrays), args_after=after)
+    except (KeyError, ValueError, TypeError, IndexError):
+        return Outcome(problem="its result could not be read by the grader.")
+
+
+def _cell_problem(cell, name: str, stopped: str) -> str:
+    """Why the cell produced no function to call, or ''."""
+    if cell is None:
+        return f"the solution cell did not finish: {stopped or 'its process ended early (os._exit or a crash)'}."
+    if "timeout" in cell:
+        return f"the solution cell ran longer than {cell['timeout']:g} s before defining `{name}`."
+    if "error_type" in cell:
+        line = f" ({cell.get('where')})" if cell.get("where") else ""
+        return f"the solution cell raised {cell['error_type']}{line}: {cell.get('error', '')}"
+    if not cell.get("defined"):
+        return f"the solution cell does not define `{name}`."
+    if not cell.get("callable"):
+        return f"`{name}` is not a function."
+    return ""
+
+
+def run_solution(source: str, name: str, cases: list[Case], limits: Limits = Limits()) -> SandboxRun:
+    """Run the solution cell ``source`` in a sandbox and call ``name`` on every case."""
+    with tempfile.TemporaryDirectory(prefix="prettynn-job-") as folder:
+        job = Path(folder)
+        (job / "solution.py").write_text(source)
+        (job / "spec.json").write_text(json.dumps(
+            {"name": name, "cell_seconds": limits.cell_seconds, "case_seconds": limits.case_seconds}))
+        with open(job / "cases.pkl", "wb") as handle:
+            pickle.dump([(case.args, case.kwargs) for case in cases], handle)
+        started = time.perf_counter()
+        process, isolation = _start(job, limits)
+        stopped = _wait(process, limits.total_seconds)
+        seconds = time.perf_counter() - started
+        out = job / "out"
+        problem = _cell_problem(_read_json(out / "cell.json"), name, stopped)
+        if problem:
+            return SandboxRun(problem=problem, isolation=isolation, seconds=seconds)
+        outcomes = [_outcome(_read_json(out / f"{i}.json"), _read_arrays(out / f"{i}.npz", limits), stopped)
+                    for i in range(len(cases))]
+        return SandboxRun(outcomes=outcomes, isolation=isolation, seconds=seconds)
