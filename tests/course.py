@@ -8,6 +8,22 @@ import subprocess
 import sys
 from pathlib import Path
 
+# Appended to a copy's nbgrader_config.py: plain nbgrader, its default exporter and
+# preprocessors (tests run in the student's kernel), for comparisons with the course's.
+PLAIN_CONFIG = '''
+c.Autograde.exporter_class = "nbconvert.exporters.NotebookExporter"
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput", "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec", "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata"]
+c.Autograde.autograde_preprocessors = [
+    "nbgrader.preprocessors.Execute", "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor", "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades", "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata"]
+c.Execute.timeout = 15
+'''
+
 COURSE_FILES = ("nbgrader_config.py", "solutions", "notebooks", "autograde/samples.toml", "autograde/submitted")
 
 
@@ -23,11 +39,20 @@ def copy_course(root: Path, destination: Path) -> Path:
     return destination
 
 
+def environment() -> dict:
+    """This process's environment with the virtual environment's bin first on PATH (nbgrader needs it)."""
+    bin_dir = Path(sys.executable).parent
+    return {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+def nbgrader_command(*args: str) -> list[str]:
+    """The command line of ``nbgrader ARGS`` from this virtual environment."""
+    return [str(Path(sys.executable).parent / "nbgrader"), *args]
+
+
 def nbgrader(course: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
     """Run ``nbgrader ARGS`` in ``course`` with this Python's environment; fail loudly on error."""
-    bin_dir = Path(sys.executable).parent
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
-    command = [str(bin_dir / "nbgrader"), *args]
-    done = subprocess.run(command, cwd=course, env=env, capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(nbgrader_command(*args), cwd=course, env=environment(), capture_output=True,
+                          text=True, timeout=timeout)
     assert done.returncode == 0, f"{' '.join(args)} exited {done.returncode}:\n{done.stderr[-3000:]}"
     return done

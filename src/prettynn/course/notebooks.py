@@ -40,19 +40,26 @@ def write(notebook: nbformat.NotebookNode, path: Path) -> None:
     nbformat.write(notebook, path)
 
 
+def nbgrader_metadata(cell) -> dict:
+    """A cell's nbgrader metadata, or {} (also when a hand-edited notebook has something else there)."""
+    metadata = cell.get("metadata", {}) if isinstance(cell, dict) else {}
+    nbgrader = metadata.get("nbgrader", {}) if isinstance(metadata, dict) else {}
+    return nbgrader if isinstance(nbgrader, dict) else {}
+
+
 def grade_id(cell) -> str:
     """The nbgrader ``grade_id`` of a cell, or ''."""
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
+    return str(nbgrader_metadata(cell).get("grade_id", "") or "")
 
 
 def is_solution(cell) -> bool:
     """True for an nbgrader solution cell."""
-    return bool(cell.get("metadata", {}).get("nbgrader", {}).get("solution"))
+    return bool(nbgrader_metadata(cell).get("solution"))
 
 
 def is_test(cell) -> bool:
     """True for an nbgrader graded code cell (a test cell)."""
-    nbgrader = cell.get("metadata", {}).get("nbgrader", {})
+    nbgrader = nbgrader_metadata(cell)
     return bool(nbgrader.get("grade")) and not nbgrader.get("solution") and cell.get("cell_type") == "code"
 
 

@@ -38,6 +38,7 @@ from . import notebooks
 REPORTS = "autograde/reports"
 NOTES_KEY = "prettynn"
 MAX_SOLUTION_CHARS = 200_000
+LARGE_NOTEBOOK_BYTES = 20 << 20
 
 
 def _coursedir(configurable) -> CourseDirectory:
@@ -71,20 +72,40 @@ class TolerantNotebookExporter(NotebookExporter):
     """A notebook exporter that turns an unreadable submission into the blank release, with a note."""
 
     def from_filename(self, filename, resources=None, **kw):
-        """Read ``filename``; if it is not a valid notebook, export the release instead."""
+        """Read ``filename`` leniently; if it is not a notebook at all, export the blank release instead."""
         if not resources or "nbgrader" not in resources:
             return super().from_filename(filename, resources=resources, **kw)
+        path = Path(filename)
+        notes = []
+        size = path.stat().st_size
+        if size > LARGE_NOTEBOOK_BYTES:
+            notes.append(f"The submitted notebook is {size / 2**20:.0f} MB; its outputs were discarded.")
         try:
-            nbformat.validate(notebooks.read(Path(filename)))
-        except (ValueError, UnicodeDecodeError, KeyError, TypeError, AttributeError,
-                nbformat.ValidationError) as error:  # nbformat raises all of these on malformed files
-            blank = _release_notebook(_coursedir(self), resources)
+            text = path.read_text(encoding="utf-8")
+            notes += _raw_notes(json.loads(text))
+            nb = nbformat.reads(text, as_version=4)  # not validated: RebuildFromRelease repairs what it can
+            if not isinstance(nb.get("cells"), list):
+                raise ValueError("it has no list of cells")
+        except (ValueError, UnicodeDecodeError, KeyError, TypeError, AttributeError) as error:
+            nb = _release_notebook(_coursedir(self), resources)
             reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
-            _set_notes(blank, [f"The submitted file {Path(filename).name} is not a readable notebook "
-                               f"({type(error).__name__}: {reason}); nothing in it could be graded."])
-            resources["metadata"] = {"name": Path(filename).stem, "path": str(Path(filename).parent)}
-            return self.from_notebook_node(blank, resources=resources, **kw)
-        return super().from_filename(filename, resources=resources, **kw)
+            notes.append(f"The submitted file {path.name} is not a readable notebook "
+                         f"({type(error).__name__}: {reason}); nothing in it could be graded.")
+            nb.metadata[NOTES_KEY] = {"unreadable": True}
+        resources[NOTES_KEY] = notes
+        resources["metadata"] = {"name": path.stem, "path": str(path.parent)}
+        return self.from_notebook_node(nb, resources=resources, **kw)
+
+
+def _raw_notes(raw) -> list[str]:
+    """Notes on what nbformat silently repairs when it reads a file (so only the raw JSON shows it)."""
+    cells = raw.get("cells") if isinstance(raw, dict) else None
+    if not isinstance(cells, list):
+        return []
+    ids = [cell.get("id") if isinstance(cell, dict) else None for cell in cells]
+    if any(not cell_id for cell_id in ids) or len(set(ids)) != len(ids):
+        return ["Cell ids were missing or repeated; the assignment's were used."]
+    return []
 
 
 def _defines(source: str, name: str) -> bool:
@@ -98,7 +119,7 @@ def _code_for(student, name: str) -> tuple[str | None, str]:
     The last code cell that defines ``name`` wins, as when the notebook runs top to bottom;
     without one, the cell that carries the grade id; without that, ``None``.
     """
-    code_cells = [cell for cell in student.cells if cell.get("cell_type") == "code"]
+    code_cells = [cell for cell in student.cells if isinstance(cell, dict) and cell.get("cell_type") == "code"]
     defining = [cell for cell in code_cells if _defines(str(cell.get("source", "")), name)]
     tagged = [cell for cell in code_cells if notebooks.grade_id(cell) == name]
     if defining:
@@ -128,16 +149,15 @@ def _structure_notes(student, release) -> list[str]:
     order = [gid for gid in dict.fromkeys(found) if gid in expected]
     if order != [gid for gid in expected if gid in order]:
         notes.append("Cells were reordered; each exercise was graded from its own cell.")
-    by_id = {notebooks.grade_id(cell): cell.metadata["nbgrader"] for cell in release.cells if notebooks.grade_id(cell)}
+    by_id = {notebooks.grade_id(cell): notebooks.nbgrader_metadata(cell) for cell in release.cells
+             if notebooks.grade_id(cell)}
     edited = sorted({notebooks.grade_id(cell) for cell in student.cells if notebooks.grade_id(cell) in by_id
-                     and any(cell.metadata.get("nbgrader", {}).get(key) != by_id[notebooks.grade_id(cell)].get(key)
+                     and any(notebooks.nbgrader_metadata(cell).get(key) != by_id[notebooks.grade_id(cell)].get(key)
                              for key in ("grade", "solution", "locked", "points"))})
     if edited:
         notes.append(f"The grading metadata of {', '.join(edited)} was edited; the assignment's was used.")
-    ids = [cell.get("id") for cell in student.cells]
-    if any(not cell_id for cell_id in ids) or len(set(ids)) != len(ids):
-        notes.append("Cell ids were missing or repeated; the assignment's were used.")
-    kernel = student.metadata.get("kernelspec", {}).get("name")
+    kernelspec = student.get("metadata", {}).get("kernelspec", {})
+    kernel = kernelspec.get("name") if isinstance(kernelspec, dict) else None
     wanted = release.metadata.get("kernelspec", {}).get("name")
     if kernel != wanted:
         notes.append(f"The notebook's kernel was {kernel!r}; it was graded as {wanted!r}.")
@@ -150,17 +170,30 @@ class RebuildFromRelease(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         """Return the release with each solution cell replaced by the student's code for it."""
         release = _release_notebook(_coursedir(self), resources)
-        notes = _notes(nb) or _structure_notes(nb, release)
+        notes = list(resources.get(NOTES_KEY, []))
         rebuilt = copy.deepcopy(release)
-        for cell in rebuilt.cells:
-            if cell.cell_type == "code" and notebooks.is_solution(cell):
-                code, note = _code_for(nb, notebooks.grade_id(cell))
-                if code is not None:
-                    cell.source = code
-                if note and not _notes(nb):
-                    notes.append(note)
+        if not nb.metadata.get(NOTES_KEY, {}).get("unreadable"):
+            try:
+                notes += _structure_notes(nb, release) + self._fill_solutions(rebuilt, nb)
+            except (AttributeError, TypeError, ValueError, KeyError) as error:  # a notebook broken beyond repair
+                rebuilt = copy.deepcopy(release)
+                notes.append(f"The notebook's structure could not be read ({type(error).__name__}: "
+                             f"{str(error)[:200]}); nothing in it could be graded.")
         _set_notes(rebuilt, notes)
         return rebuilt, resources
+
+    @staticmethod
+    def _fill_solutions(rebuilt, student) -> list[str]:
+        """Put the student's code into ``rebuilt``'s solution cells; return notes on where it was found."""
+        notes = []
+        for cell in rebuilt.cells:
+            if cell.cell_type == "code" and notebooks.is_solution(cell):
+                code, note = _code_for(student, notebooks.grade_id(cell))
+                if code is not None:
+                    cell.source = code
+                if note:
+                    notes.append(note)
+        return notes
 
 
 def graded_calls(source: str) -> list[tuple[str, int]]:
