@@ -120,7 +120,7 @@ def encode(value, arrays, key, top=True):
         return {"sequence": type(value).__name__,
                 "items": [encode(item, arrays, f"{key}_{i}", top=False) for i, item in enumerate(value)]}
     name = type(value).__name__
-    return {"foreign": short(f"{'an' if name[:1] in 'aeiou' else 'a'} {name}")}
+    return {"foreign": short(f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}")}
 
 
 def call_case(fn, args, kwargs, seconds):

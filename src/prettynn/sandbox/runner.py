@@ -174,11 +174,11 @@ def _plain_environment(site: Path) -> dict:
             "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
-def _start(job: Path, limits: Limits) -> tuple[subprocess.Popen, str]:
+def _start(job: Path, limits: Limits, bubblewrap: bool) -> tuple[subprocess.Popen, str]:
     """Start the sandbox on ``job``; return the process and the name of the isolation used."""
     options = dict(stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                    start_new_session=True, preexec_fn=_limit_resources(limits), close_fds=True)
-    if bubblewrap_works():
+    if bubblewrap and bubblewrap_works():
         return subprocess.Popen(_bwrap_command(job), cwd=job, env={}, **options), "bubblewrap"
     site = _plain_site(job)
     return (subprocess.Popen(_plain_command(job, site), cwd=job, env=_plain_environment(site), **options),
@@ -290,8 +290,12 @@ def _cell_problem(cell, name: str, stopped: str) -> str:
     return ""
 
 
-def run_solution(source: str, name: str, cases: list[Case], limits: Limits = Limits()) -> SandboxRun:
-    """Run the solution cell ``source`` in a sandbox and call ``name`` on every case."""
+def run_solution(source: str, name: str, cases: list[Case], limits: Limits = Limits(),
+                 bubblewrap: bool = True) -> SandboxRun:
+    """Run the solution cell ``source`` in a sandbox and call ``name`` on every case.
+
+    ``bubblewrap=False`` leaves out the operating-system layer (as on a machine without it).
+    """
     with tempfile.TemporaryDirectory(prefix="prettynn-job-") as folder:
         job = Path(folder)
         (job / "solution.py").write_text(source)
@@ -300,7 +304,7 @@ def run_solution(source: str, name: str, cases: list[Case], limits: Limits = Lim
         with open(job / "cases.pkl", "wb") as handle:
             pickle.dump([(case.args, case.kwargs) for case in cases], handle)
         started = time.perf_counter()
-        process, isolation = _start(job, limits)
+        process, isolation = _start(job, limits, bubblewrap)
         stopped = _wait(process, limits.total_seconds)
         seconds = time.perf_counter() - started
         out = job / "out"

@@ -1,0 +1,89 @@
+"""The sandbox on its own: what a solution cell can and cannot do while it is graded.
+
+Each test runs a few lines of student code through ``run_solution`` (about 0.1 s each),
+with bubblewrap and with the audit hook alone, and judges what came back.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from prettynn.exercise import get
+from prettynn.grading import Foreign, judge
+from prettynn.sandbox.runner import Limits, bubblewrap_works, run_solution
+
+RELU = get("relu")
+CASES = RELU.visible_cases() + RELU.hidden_cases(np.random.default_rng(7))
+QUICK = Limits(cell_seconds=2, case_seconds=1, total_seconds=10)
+LAYERS = [pytest.param(True, id="bubblewrap",
+                       marks=pytest.mark.skipif(not bubblewrap_works(), reason="bubblewrap does not work here")),
+          pytest.param(False, id="audit-hook-only")]
+RIGHT = "def relu(x):\n    return np.maximum(x, 0)\n"
+
+
+def passed(source: str, bubblewrap: bool, limits: Limits = QUICK) -> tuple[int, str]:
+    """How many cases ``source`` passes, and the first problem (the cell's, or a case's)."""
+    run = run_solution(source, "relu", CASES, limits, bubblewrap=bubblewrap)
+    if run.problem:
+        return 0, run.problem
+    results = [judge(RELU, case, outcome) for case, outcome in zip(CASES, run.outcomes)]
+    failures = [r.problem for r in results if not r.passed]
+    return sum(r.passed for r in results), failures[0] if failures else ""
+
+
+@pytest.mark.parametrize("bubblewrap", LAYERS)
+def test_a_correct_solution_passes_every_case(bubblewrap):
+    assert passed(RIGHT, bubblewrap) == (len(CASES), "")
+
+
+@pytest.mark.parametrize("bubblewrap", LAYERS)
+@pytest.mark.parametrize("source, expected", [
+    ("import torch\n" + RIGHT, "torch"),
+    ("import importlib\nimportlib.import_module('to' + 'rch')\n" + RIGHT, "torch"),
+    ("open('/etc/hostname').read()\n" + RIGHT, ""),
+    ("import os\nos.listdir('/work')\n" + RIGHT, ""),
+    ("open('/tmp/prettynn-escaped', 'w').write('x')\n" + RIGHT, ""),
+    ("import os\nos.fork()\n" + RIGHT, "os.fork"),
+    ("import subprocess\nsubprocess.run(['true'])\n" + RIGHT, ""),
+    ("import socket\nsocket.create_connection(('pypi.org', 443), timeout=1)\n" + RIGHT, ""),
+    ("import os, signal\nos.kill(1, signal.SIGKILL)\n" + RIGHT, ""),
+    ("import ctypes\nctypes.CDLL(None).fork()\n" + RIGHT, ""),
+    ("import os\nos._exit(3)\n" + RIGHT, "did not finish"),
+    ("while True:\n    pass\n" + RIGHT, "longer than"),
+    ("ballast = np.ones((40 << 30) // 8)\n" + RIGHT, "MemoryError"),
+], ids=["torch", "torch-importlib", "read-file", "list-dir", "write-outside", "fork", "subprocess", "network",
+        "kill", "ctypes", "os-exit", "endless-cell", "40-GiB"])
+def test_a_forbidden_action_fails_the_cell(bubblewrap, source, expected):
+    count, problem = passed(source, bubblewrap)
+    assert count == 0
+    assert expected in problem
+    assert not __import__("os").path.exists("/tmp/prettynn-escaped")
+
+
+@pytest.mark.parametrize("bubblewrap", LAYERS)
+def test_a_function_that_hangs_costs_one_case_time_limit(bubblewrap):
+    count, problem = passed("def relu(x):\n    while True:\n        pass\n", bubblewrap)
+    assert count == 0 and "longer than 1 s" in problem
+
+
+@pytest.mark.parametrize("bubblewrap", LAYERS)
+def test_printing_and_warnings_do_not_matter(bubblewrap):
+    source = "import warnings\ndef relu(x):\n    print('x' * 10**6)\n    warnings.warn('w')\n    return np.maximum(x, 0)\n"
+    assert passed(source, bubblewrap) == (len(CASES), "")
+
+
+def test_forged_results_are_rejected_not_trusted():
+    """A cell that writes its own result files for later cases cannot crash or fool the grader."""
+    source = ("import os, json\n"
+              "for i in range(200):\n"
+              "    open(f'{i}.json', 'w').write('{\"result\": {\"array\": \"nope\"}, \"args_after\": [7]}')\n"
+              "open('1.npz', 'wb').write(b'not a zip')\n"
+              "def relu(x):\n    os._exit(0)\n")
+    count, problem = passed(source, bubblewrap=False)
+    assert count == 0 and "could not be read" in problem
+
+
+def test_returned_objects_are_described_not_unpickled():
+    run = run_solution("class Evil:\n    pass\ndef relu(x):\n    return Evil()\n", "relu", CASES[:1], QUICK)
+    assert run.outcomes[0].result == Foreign("an Evil")
