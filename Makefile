@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 CHAPTER ?= 01_linear
 
-.PHONY: help setup lab book serve test release samples browser clean
+.PHONY: help setup lab book serve test release samples browser sandbox grade clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -48,7 +48,16 @@ browser:  ## install Chromium for the browser tests (Debian/Ubuntu, as root), if
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 	  echo "Chromium not found: the browser tests will be skipped (install the chromium package)."
 
-test: setup book/vendor/.installed browser  ## run the whole test suite
+sandbox:  ## install bubblewrap, the grader's sandbox (Debian/Ubuntu, as root), if missing
+	@command -v bwrap >/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; } || \
+	  echo "bubblewrap (bwrap) not found: grading falls back to its weaker, in-process guard (install bubblewrap)."
+
+grade: setup sandbox  ## autograde every submission of CHAPTER, WORKERS in parallel (default: all cores)
+	$(BIN)/prettynn-course grade $(CHAPTER) $(if $(WORKERS),--workers $(WORKERS))
+
+test: setup book/vendor/.installed browser sandbox  ## run the whole test suite
 	$(BIN)/python -m pytest
 
 release: setup  ## regenerate the student release of CHAPTER from solutions/

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from prettynn.course import notebook_regions, notebooks
+
 # Appended to a copy's nbgrader_config.py: plain nbgrader, its default exporter and
 # preprocessors (tests run in the student's kernel), for comparisons with the course's.
 PLAIN_CONFIG = '''
@@ -56,3 +58,14 @@ def nbgrader(course: Path, *args: str, timeout: int = 900) -> subprocess.Complet
                           text=True, timeout=timeout)
     assert done.returncode == 0, f"{' '.join(args)} exited {done.returncode}:\n{done.stderr[-3000:]}"
     return done
+
+
+def hidden_lines(root) -> list[str]:
+    """Every non-empty line inside a hidden-test region of the instructor notebooks."""
+    lines = []
+    for chapter in notebooks.chapters(root):
+        for cell in notebooks.read(notebooks.source_path(root, chapter)).cells:
+            if notebook_regions.BEGIN_HIDDEN in cell.source:
+                region = cell.source.split(notebook_regions.BEGIN_HIDDEN)[1].split(notebook_regions.END_HIDDEN)[0]
+                lines += [line.strip() for line in region.splitlines() if line.strip()]
+    return lines

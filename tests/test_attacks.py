@@ -22,10 +22,12 @@ from bs4 import BeautifulSoup
 
 from prettynn.compare import preview
 from prettynn.course import notebooks, samples
+from prettynn.course.protected_autograde import graded_calls
 from prettynn.exercise import all_exercises
 
 from .attacks import ATTACKS, WARNING_RELU, Attack
-from .course import PLAIN_CONFIG, copy_course, environment, nbgrader, nbgrader_command
+from .conftest import ROOT
+from .course import PLAIN_CONFIG, copy_course, environment, hidden_lines, nbgrader, nbgrader_command
 
 pytestmark = pytest.mark.slow
 CHAPTER = "01_linear"
@@ -186,23 +188,30 @@ def test_scores_are_identical_alone_and_on_a_rerun(protected):
     assert {student: scores(course, student) for student in students} == first
 
 
+def seeds() -> list[tuple[str, int]]:
+    """The (exercise, seed) pairs of the chapter's hidden-test cells."""
+    source = notebooks.read(notebooks.source_path(ROOT, CHAPTER))
+    return [call for cell in source.cells if notebooks.is_test(cell) for call in graded_calls(cell.source)]
+
+
 def hidden_inputs_previews() -> list[str]:
     """The first values of every hidden-case input array, as a feedback page would print them."""
     shown = []
     for exercise in all_exercises(CHAPTER):
-        visible = exercise.visible_cases()
-        for case in exercise.hidden_cases(np.random.default_rng(0))[len(visible):]:
+        seed = next(s for name, s in seeds() if name == exercise.name)
+        for case in exercise.hidden_cases(np.random.default_rng(seed)):
             shown += [preview(arg) for arg in case.args if isinstance(arg, np.ndarray) and arg.size > 3]
     return shown
 
 
-def test_feedback_never_shows_hidden_inputs(protected):
-    """Not even when the function returns its input (attack-read-solution and the wrong relus do)."""
+def test_feedback_never_shows_hidden_tests_or_inputs(protected, root):
+    """Not even when the function returns its input (the wrong relus do) or raises with it."""
     course, _, _ = protected
     pages = sorted((course / "autograde" / "feedback").glob(f"*/{CHAPTER}/*.html"))
     assert len(pages) >= len(ATTACKS)
-    secrets = [line for line in hidden_inputs_previews() if line.count(",") >= 2]
-    assert secrets
+    inputs = [line for line in hidden_inputs_previews() if line.count(",") >= 2]
+    assert inputs
+    secrets = inputs + hidden_lines(root) + ["BEGIN HIDDEN TESTS", "END HIDDEN TESTS"]
     for page in pages:
         text = BeautifulSoup(page.read_text(), "html.parser").get_text()
         assert not [s for s in secrets if s in text], page

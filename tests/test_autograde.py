@@ -10,10 +10,10 @@ from __future__ import annotations
 import pytest
 from bs4 import BeautifulSoup
 
-from prettynn.course import notebook_regions, notebooks, samples
+from prettynn.course import samples
 
 from .conftest import ROOT
-from .course import copy_course, nbgrader
+from .course import copy_course, hidden_lines, nbgrader
 
 pytestmark = pytest.mark.slow
 CHAPTER = "01_linear"
@@ -53,17 +53,6 @@ def test_sample_gets_its_expected_score(graded_course, sample):
             assert score < max_score, f"{cell} should lose points"
         else:
             assert score == max_score, f"{cell}: {score} of {max_score}"
-
-
-def hidden_lines(root) -> list[str]:
-    """Every non-empty line inside a hidden-test region of the instructor notebooks."""
-    lines = []
-    for chapter in notebooks.chapters(root):
-        for cell in notebooks.read(notebooks.source_path(root, chapter)).cells:
-            if notebook_regions.BEGIN_HIDDEN in cell.source:
-                region = cell.source.split(notebook_regions.BEGIN_HIDDEN)[1].split(notebook_regions.END_HIDDEN)[0]
-                lines += [line.strip() for line in region.splitlines() if line.strip()]
-    return lines
 
 
 def test_feedback_contains_no_hidden_test_source(graded_course, root):

@@ -285,6 +285,8 @@ class GradeInSandbox(NbGraderPreprocessor):
             results = tuple(judge(exercise, case, stopped) for case in cases)
         else:
             results = tuple(judge(exercise, case, outcome) for case, outcome in zip(cases, run.outcomes))
+        if run and not run.isolation.startswith("bubblewrap"):
+            self.log.warning("%s graded with %s: install bubblewrap for the full sandbox", name, run.isolation)
         verdict = Verdict(exercise, results)
         visible_verdict = Verdict(exercise, results[:len(visible)])
         check_cell = cells.get(f"check_{name}")
