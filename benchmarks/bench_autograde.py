@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.results_file import save  # noqa: E402
 from tests.course import copy_course, nbgrader  # noqa: E402
 
 CHAPTER = "01_linear"
@@ -81,10 +82,7 @@ def main() -> None:
     report["visible_checks"] = time_checks(args.repeat * 3)
     for name, figures in report["visible_checks"].items():
         print(f"visible check {name:24s} first {figures['first_s']:.3f} s, later median {figures['median_later_s']:.4f} s")
-    out = ROOT / "benchmarks" / "results" / "autograde.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2))
-    print(f"saved {out.relative_to(ROOT)}")
+    save("autograde", report)
 
 
 if __name__ == "__main__":
