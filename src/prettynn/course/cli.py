@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from pathlib import Path
 
-from . import book_pages, samples
+from . import batch, book_pages, samples
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -15,9 +17,17 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("book-pages", help="make book/chapters/*.ipynb from solutions/")
     commands.add_parser("samples", help="make autograde/submitted/* from autograde/samples.toml")
+    grade = commands.add_parser("grade", help="autograde every submission of an assignment in parallel, "
+                                "export grades.csv and write the class report")
+    grade.add_argument("assignment", help="the assignment id, e.g. 01_linear")
+    grade.add_argument("--workers", type=positive, default=os.cpu_count() or 1,
+                       help="students graded at the same time (default: the number of CPUs)")
+    grade.add_argument("--force", action="store_true", help="regrade students whose submission has not changed")
     args = parser.parse_args(argv)
     if not (args.root / "nbgrader_config.py").is_file():
         parser.error(f"{args.root} is not the course directory (no nbgrader_config.py); run from the repository root")
+    if args.command == "grade":
+        return grade_assignment(parser, args)
     if args.command == "book-pages":
         written = book_pages.write_pages(args.root)
     else:
@@ -25,3 +35,26 @@ def main(argv: list[str] | None = None) -> int:
     for path in written:
         print(f"wrote {path.relative_to(args.root)}")
     return 0
+
+
+def positive(text: str) -> int:
+    """An argparse type: an integer of at least 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def grade_assignment(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """Run ``grade``: print its summary; exit 1 when a student or the export failed."""
+    root = args.root.resolve()
+    try:
+        result = batch.grade(root, args.assignment, args.workers, args.force)
+    except batch.GradingError as error:
+        parser.exit(2, f"prettynn-course grade: error: {error}\n")
+    except KeyboardInterrupt:
+        print("prettynn-course grade: interrupted; students graded so far are kept, run again to resume",
+              file=sys.stderr)
+        return 130
+    print("\n".join(batch.summary_lines(result, root)))
+    return 1 if result.grades_csv is None or any(o.status == "failed" for o in result.outcomes) else 0

@@ -37,6 +37,7 @@ from . import notebooks
 
 REPORTS = "autograde/reports"
 NOTES_KEY = "prettynn"
+UNREADABLE_KEY = "prettynn_unreadable"
 MAX_SOLUTION_CHARS = 200_000
 LARGE_NOTEBOOK_BYTES = 20 << 20
 
@@ -91,7 +92,7 @@ class TolerantNotebookExporter(NotebookExporter):
             reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
             notes.append(f"The submitted file {path.name} is not a readable notebook "
                          f"({type(error).__name__}: {reason}); nothing in it could be graded.")
-            nb.metadata[NOTES_KEY] = {"unreadable": True}
+            resources[UNREADABLE_KEY] = True
         resources[NOTES_KEY] = notes
         resources["metadata"] = {"name": path.stem, "path": str(path.parent)}
         return self.from_notebook_node(nb, resources=resources, **kw)
@@ -172,7 +173,7 @@ class RebuildFromRelease(NbGraderPreprocessor):
         release = _release_notebook(_coursedir(self), resources)
         notes = list(resources.get(NOTES_KEY, []))
         rebuilt = copy.deepcopy(release)
-        if not nb.metadata.get(NOTES_KEY, {}).get("unreadable"):
+        if not resources.get(UNREADABLE_KEY):
             try:
                 notes += _structure_notes(nb, release) + self._fill_solutions(rebuilt, nb)
             except (AttributeError, TypeError, ValueError, KeyError) as error:  # a notebook broken beyond repair
