@@ -219,8 +219,11 @@ def test_a_student_a_shard_did_not_grade_is_graded_alone(root, tmp_path, monkeyp
     assert len(calls) == 2
 
 
-def test_shards_balance_the_workers():
-    students = [f"s{i}" for i in range(42)]
-    parts = batch.shards(students, workers=2)
+@pytest.mark.parametrize("count, workers", [(1, 4), (5, 2), (42, 1), (42, 2), (100, 3), (500, 2)])
+def test_shards_balance_the_workers(count, workers):
+    students = [f"s{i}" for i in range(count)]
+    parts = batch.shards(students, workers)
+    sizes = [len(part) for part in parts]
     assert sum(parts, []) == students
-    assert len(parts) >= 6 and max(map(len, parts)) <= batch.MAX_SHARD
+    assert max(sizes) <= batch.MAX_SHARD and max(sizes) - min(sizes) <= 1
+    assert len(parts) % workers == 0 or count < workers

@@ -49,7 +49,6 @@ STAGED = "autograde/staged"
 GRADES_CSV = "autograde/grades.csv"
 TIMEOUT_SECONDS = 30 * 60
 MAX_SHARD = 12
-SHARDS_PER_WORKER = 3
 GLOB_OR_LIST = set("*?[],")
 LOCKED = "database is locked"
 STATUSES = ("graded", "skipped", "failed")
@@ -300,11 +299,14 @@ def graded_alone(assignment: Assignment, student: str) -> bool:
 
 
 def shards(students: list[str], workers: int) -> list[list[str]]:
-    """Split ``students`` into shards: a few per worker (to balance the load), each at most ``MAX_SHARD``."""
+    """Split ``students`` into shards of nearly equal size, at most ``MAX_SHARD`` each, their number a
+    multiple of ``workers`` so that every worker gets the same share."""
     if not students:
         return []
-    size = max(1, min(MAX_SHARD, -(-len(students) // (workers * SHARDS_PER_WORKER))))
-    return [students[start:start + size] for start in range(0, len(students), size)]
+    count = workers * -(-len(students) // (workers * MAX_SHARD))
+    size, extra = divmod(len(students), count)
+    bounds = [index * size + min(index, extra) for index in range(count + 1)]
+    return [students[start:stop] for start, stop in zip(bounds, bounds[1:]) if stop > start]
 
 
 def graded_since(assignment: Assignment, student: str, moment: float) -> bool:
@@ -410,8 +412,11 @@ def grade(root: Path, name: str, workers: int, force: bool = False) -> Batch:
     pending = {student: digest for student, digest in digests.items() if student not in done}
     outcomes += grade_in_parallel(assignment, pending, students, force, workers, counts, len(students))
     summary = write_summary(assignment, outcomes, time.monotonic() - started)
-    grades_csv, export_log = export_grades(assignment)
-    report = class_report.write_report(root, name, gradebook_url(assignment.coursedir), assignment.coursedir.course_id)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as exporter:  # both only read the gradebook
+        export = exporter.submit(export_grades, assignment)
+        report = class_report.write_report(root, name, gradebook_url(assignment.coursedir),
+                                           assignment.coursedir.course_id)
+        grades_csv, export_log = export.result()
     return Batch(sorted(outcomes, key=lambda o: o.student), round(time.monotonic() - started, 2),
                  grades_csv, export_log, report, summary)
 

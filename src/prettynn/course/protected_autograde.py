@@ -31,8 +31,8 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Float, Integer
 
 from ..exercise import get
-from ..grading import Outcome, Verdict, hidden_report, judge
-from ..sandbox.runner import Limits, run_solution
+from ..grading import CaseResult, Outcome, Verdict, hidden_report, judge
+from ..sandbox.runner import Limits, SandboxRun, run_solution
 from . import notebooks
 
 REPORTS = "autograde/reports"
@@ -274,34 +274,43 @@ class GradeInSandbox(NbGraderPreprocessor):
         exercise = get(name)
         visible = exercise.visible_cases()
         cases = visible + exercise.hidden_cases(np.random.default_rng(seed))
-        solution = cells.get(name)
-        source = _as_python(str(solution.source)) if solution is not None else ""
-        if len(source) > MAX_SOLUTION_CHARS:
-            run_problem, run = f"the solution cell is larger than {MAX_SOLUTION_CHARS:,} characters.", None
+        run = self._run(name, cells.get(name), cases)
+        if run.problem:
+            stopped = Outcome(problem=run.problem[0].upper() + run.problem[1:])
+            results = tuple(self._judge(exercise, case, stopped) for case in cases)
         else:
-            run = run_solution(source, name, cases, self.limits())
-            run_problem = run.problem
-        if run_problem:
-            stopped = Outcome(problem=run_problem[0].upper() + run_problem[1:])
-            results = tuple(judge(exercise, case, stopped) for case in cases)
-        else:
-            results = tuple(judge(exercise, case, outcome) for case, outcome in zip(cases, run.outcomes))
-        if run and not run.isolation.startswith("bubblewrap"):
-            self.log.warning("%s graded with %s: install bubblewrap for the full sandbox", name, run.isolation)
+            results = tuple(self._judge(exercise, case, outcome) for case, outcome in zip(cases, run.outcomes))
         verdict = Verdict(exercise, results)
-        visible_verdict = Verdict(exercise, results[:len(visible)])
         check_cell = cells.get(f"check_{name}")
         if check_cell is not None:
-            check_cell.outputs = [_stream(_visible_message(visible_verdict))]
+            check_cell.outputs = [_stream(_visible_message(Verdict(exercise, results[:len(visible)])))]
         test_cell.outputs.append(_stream(hidden_report(verdict)))
-        points = verdict.points()
         entry = {
-            "exercise": name, "points": points, "max_points": float(exercise.points),
-            "passed": verdict.passed, "total": verdict.total, "problem": run_problem,
+            "exercise": name, "points": verdict.points(), "max_points": float(exercise.points),
+            "passed": verdict.passed, "total": verdict.total, "problem": run.problem,
             "mistakes": sorted({r.mistake for r in results if r.mistake}),
-            "isolation": run.isolation if run else "", "seconds": round(run.seconds, 3) if run else 0.0,
+            "isolation": run.isolation, "seconds": round(run.seconds, 3),
         }
-        return entry, points
+        return entry, verdict.points()
+
+    def _run(self, name: str, solution, cases: list) -> SandboxRun:
+        """Run the solution cell of exercise ``name`` in a sandbox (a cell too large to run is refused)."""
+        source = _as_python(str(solution.source)) if solution is not None else ""
+        if len(source) > MAX_SOLUTION_CHARS:
+            return SandboxRun(problem=f"the solution cell is larger than {MAX_SOLUTION_CHARS:,} characters.")
+        run = run_solution(source, name, cases, self.limits())
+        if not run.isolation.startswith("bubblewrap"):
+            self.log.warning("%s graded with %s: install bubblewrap for the full sandbox", name, run.isolation)
+        return run
+
+    def _judge(self, exercise, case, outcome) -> CaseResult:
+        """``judge``, where a grader bug on one strange output fails that case, with a message, not the notebook."""
+        try:
+            return judge(exercise, case, outcome)
+        except Exception as error:  # noqa: BLE001 (logged for the instructor)
+            self.log.exception("judging %s on '%s' failed", exercise.name, case.description)
+            return CaseResult(case, False, f"the grader could not judge this output ({type(error).__name__}); "
+                                           "tell your instructor.")
 
     def _write_report(self, resources, report: dict) -> None:
         """Save this notebook's grading report for the instructor's class report."""
