@@ -222,3 +222,28 @@ def test_feedback_explains_what_the_sandbox_stopped(protected):
     page = course / "autograde" / "feedback" / "attack-torch-import" / CHAPTER / f"{CHAPTER}.html"
     text = BeautifulSoup(page.read_text(), "html.parser").get_text()
     assert "torch is not available while grading" in text
+
+
+def test_outcomes_are_recorded_for_the_closing_note(protected, plain, root):
+    """Write benchmarks/results/attacks.md: each attack's outcome under the course's grading and plain nbgrader."""
+    import json
+
+    course, exit_code, before = protected
+    plain_course, codes, changed = plain
+    rows = ["| attack | class | ours: target exercise | ours: other exercises | ours: why | plain nbgrader |",
+            "|---|---|---|---|---|---|"]
+    for attack in ATTACKS:
+        got = scores(course, attack.student)
+        target = f"test_{attack.exercise}"
+        report = json.loads((course / "autograde" / "reports" / CHAPTER / attack.student / f"{CHAPTER}.json").read_text())
+        entry = next(e for e in report["exercises"] if e["exercise"] == attack.exercise)
+        why = entry["problem"] or f"{entry['passed']} of {entry['total']} cases pass"
+        others = sum(score for cell, score in got.items() if cell != target)
+        plain_harm = "; ".join(withstood(plain_course, attack, codes[attack.student], changed[attack.student])) \
+            if attack.plain else "not run (would harm the shared machine)"
+        rows.append(f"| {attack.id} | {attack.attack_class} | {got[target]} of {MAX_POINTS[target]} | "
+                    f"{others} of {sum(MAX_POINTS.values()) - MAX_POINTS[target]} | {why[:120]} | {plain_harm[:160]} |")
+    out = root / "benchmarks" / "results" / "attacks.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(f"nbgrader exit code with every attack in one batch: {exit_code}\n\n" + "\n".join(rows) + "\n")
+    assert len(rows) == len(ATTACKS) + 2
