@@ -4,7 +4,8 @@ Each attack replaces one solution cell of an otherwise correct 01_linear submiss
 Graded by the course's configuration, the attack must cost that exercise's points and
 nothing else. ``plain`` says whether the attack is also run against plain nbgrader's
 configuration (where it must succeed, proving the test can fail); the attacks that would
-take down the shared test machine under plain nbgrader are not run there.
+take down the shared test machine under plain nbgrader are not run there, or only inside
+a memory cgroup that stands for a smaller machine.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class Attack:
     code: str
     plain: bool = True
     keeps_points: bool = False  # True when the code is right and only the side effect is judged
+    plain_memory_cap: bool = False  # under plain nbgrader, only inside a 3 GiB memory cgroup
 
     @property
     def student(self) -> str:
@@ -115,7 +117,8 @@ ATTACKS = [
            "def relu(x):\n    while True:\n        try:\n            while True:\n                pass\n"
            "        except KeyboardInterrupt:  # ignore the kernel's interrupt\n            pass\n"),
     Attack("huge-allocation", "allocating tens of GiB", "relu",
-           "ballast = np.ones((40 << 30) // 8)\n" + RIGHT_RELU, plain=False),
+           "ballast = [np.ones(1 << 27) for _ in range(40)]  # 40 GiB, 1 GiB at a time, every page touched\n"
+           + RIGHT_RELU, plain_memory_cap=True),
     Attack("print-megabytes", "printing megabytes", "relu",
            "print('x' * (30 << 20))\n" + RIGHT_RELU, keeps_points=True),
     Attack("write-course", "writing into the course directory", "relu",

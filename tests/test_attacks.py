@@ -122,21 +122,43 @@ def plain(root, tmp_path_factory):
         hand_in(course, attack.student, attack.exercise, attack.code)
     before = fingerprint(course)
 
+    capped = {attack.student for attack in attacks if attack.plain_memory_cap}
+    cgroup = memory_cgroup(3 << 30) if capped else None
+
     def grade(student: str) -> int:
         command = nbgrader_command("autograde", CHAPTER, f"--student={student}")
+        if student in capped:
+            command = ["sh", "-c", f'echo $$ > {cgroup}/cgroup.procs && exec "$@"', "sh", *command]
         return subprocess.run(command, cwd=course, capture_output=True, timeout=600,
                               env=environment()).returncode
 
     writers = [attack.student for attack in attacks if attack.id == "write-course"]
+    if cgroup is None:
+        writers += sorted(capped)  # not graded: the plain test of the memory attack is skipped
     students = ["sample-correct"] + [attack.student for attack in attacks if attack.student not in writers]
     with ThreadPoolExecutor(2) as pool:
         codes = dict(zip(students, pool.map(grade, students)))
     after_others = fingerprint(course)
     changed = {student: after_others != before for student in students}
     for student in writers:  # alone and last, so that its writes are not blamed on the others
+        if student in capped:
+            continue
         codes[student] = grade(student)
         changed[student] = fingerprint(course) != after_others
+    if cgroup is not None:
+        cgroup.rmdir()
     return course, codes, changed
+
+
+def memory_cgroup(limit: int) -> Path | None:
+    """A cgroup (v1) capping memory at ``limit`` bytes, or None when this machine does not let us make one."""
+    group = Path("/sys/fs/cgroup/memory/prettynn-plain-attack")
+    try:
+        group.mkdir(exist_ok=True)
+        (group / "memory.limit_in_bytes").write_text(str(limit))
+    except OSError:
+        return None
+    return group
 
 
 def test_plain_nbgrader_grades_a_correct_submission(plain):
@@ -160,6 +182,8 @@ def test_attack_costs_only_its_exercise(protected, attack):
 @pytest.mark.parametrize("attack", [a for a in ATTACKS if a.plain], ids=[a.id for a in ATTACKS if a.plain])
 def test_attack_succeeds_against_plain_nbgrader(plain, attack):
     course, codes, changed = plain
+    if attack.student not in codes:
+        pytest.skip("no memory cgroup on this machine: without one the attack would exhaust the machine's memory")
     harm = withstood(course, attack, codes[attack.student], changed[attack.student])
     print(f"plain nbgrader, {attack.id}: {'; '.join(harm)}")
     assert harm, "plain nbgrader withstood it: the test proves nothing"
@@ -240,7 +264,7 @@ def test_outcomes_are_recorded_for_the_closing_note(protected, plain, root):
         why = entry["problem"] or f"{entry['passed']} of {entry['total']} cases pass"
         others = sum(score for cell, score in got.items() if cell != target)
         plain_harm = "; ".join(withstood(plain_course, attack, codes[attack.student], changed[attack.student])) \
-            if attack.plain else "not run (would harm the shared machine)"
+            if attack.student in codes else "not run (would harm the shared machine)"
         rows.append(f"| {attack.id} | {attack.attack_class} | {got[target]} of {MAX_POINTS[target]} | "
                     f"{others} of {sum(MAX_POINTS.values()) - MAX_POINTS[target]} | {why[:120]} | {plain_harm[:160]} |")
     out = root / "benchmarks" / "results" / "attacks.md"

@@ -43,7 +43,7 @@ from sqlalchemy.engine import make_url
 from traitlets.config.loader import PyFileConfigLoader
 
 from . import class_report
-from .protected_autograde import REPORTS
+from .notebooks import REPORTS
 
 STAGED = "autograde/staged"
 GRADES_CSV = "autograde/grades.csv"

@@ -11,6 +11,7 @@ from .notebook_regions import strip_solution_delimiters
 SOLUTIONS = "solutions"
 RELEASE = "notebooks"
 SUBMITTED = "autograde/submitted"
+REPORTS = "autograde/reports"  # the protected autograde's JSON report per notebook, the class report
 
 
 def chapters(root: Path) -> list[str]:

@@ -35,7 +35,6 @@ from ..grading import CaseResult, Outcome, Verdict, hidden_report, judge
 from ..sandbox.runner import Limits, SandboxRun, run_solution
 from . import notebooks
 
-REPORTS = "autograde/reports"
 NOTES_KEY = "prettynn"
 UNREADABLE_KEY = "prettynn_unreadable"
 MAX_SOLUTION_CHARS = 200_000
@@ -316,7 +315,7 @@ class GradeInSandbox(NbGraderPreprocessor):
         """Save this notebook's grading report for the instructor's class report."""
         info = resources["nbgrader"]
         root = Path(_coursedir(self).root)
-        path = root / REPORTS / info["assignment"] / info["student"] / f"{info['notebook']}.json"
+        path = root / notebooks.REPORTS / info["assignment"] / info["student"] / f"{info['notebook']}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(report, indent=1))
 
