@@ -1,12 +1,14 @@
 """The grading harness: cases in, verdict and message out.
 
-Visible checks (``prettynn.checks``) and hidden tests both call ``evaluate``; how a
-verdict is reached is decided here and nowhere else.
+How a verdict is reached is decided here and nowhere else: ``judge`` compares what a
+student's function produced on one case (an ``Outcome``) with the exercise's torch
+reference in float64, and names a recognised mistake.
 
-Each case calls the student's function on fresh copies of the inputs, with its
-printing and warnings captured (nbgrader scores any stderr output as a failure, so a
-correct solution that warns must not leak the warning), and with a watch for calls
-into torch. The result is compared with the exercise's torch reference in float64.
+Outcomes come from two places. In the student's notebook, the visible checks
+(``prettynn.checks``) call the function in-process (``evaluate``), on fresh copies of the
+inputs, with printing and warnings captured and a watch for calls into torch. When the
+course autogrades, the function runs in a sandbox (``prettynn.sandbox``) and nbgrader's
+process judges what came back (``prettynn.course.protected_autograde``).
 """
 
 from __future__ import annotations
@@ -402,6 +404,8 @@ def grade(name: str, fn, seed: int = HIDDEN_CASES_SEED) -> float:
     """Hidden-test entry point of a notebook: print the report, return the points earned.
 
     The returned number is the grade cell's result, which nbgrader reads as partial credit.
+    The course's autograde does not run this call in the student's kernel: it reads the
+    exercise and seed from it and grades in a sandbox; plain nbgrader would run it.
     """
     verdict = hidden_verdict(name, fn, seed)
     print(hidden_report(verdict))
