@@ -68,6 +68,19 @@ def test_a_function_that_hangs_costs_one_case_time_limit(bubblewrap):
 
 
 @pytest.mark.parametrize("bubblewrap", LAYERS)
+def test_numpy_testing_may_be_used(bubblewrap):
+    source = RIGHT + "np.testing.assert_allclose(relu(np.array([-1.0, 2.0])), [0.0, 2.0])\n"
+    assert passed(source, bubblewrap) == (len(CASES), "")
+
+
+@pytest.mark.parametrize("bubblewrap", LAYERS)
+def test_processes_cannot_be_started_through_numpy_testings_imports(bubblewrap):
+    source = "import _posixsubprocess\n_posixsubprocess.fork_exec()\n" + RIGHT
+    count, problem = passed(source, bubblewrap)
+    assert count == 0 and "starting a process" in problem
+
+
+@pytest.mark.parametrize("bubblewrap", LAYERS)
 def test_printing_and_warnings_do_not_matter(bubblewrap):
     source = "import warnings\ndef relu(x):\n    print('x' * 10**6)\n    warnings.warn('w')\n    return np.maximum(x, 0)\n"
     assert passed(source, bubblewrap) == (len(CASES), "")
@@ -87,3 +100,25 @@ def test_forged_results_are_rejected_not_trusted():
 def test_returned_objects_are_described_not_unpickled():
     run = run_solution("class Evil:\n    pass\ndef relu(x):\n    return Evil()\n", "relu", CASES[:1], QUICK)
     assert run.outcomes[0].result == Foreign("an Evil")
+
+
+def sandbox_facts(expression: str, bubblewrap: bool = True):
+    """The value of ``expression`` (numbers) as computed inside the sandbox, read back as an output."""
+    source = f"import os, resource\ndef relu(x):\n    return np.array({expression}, dtype=float)\n"
+    run = run_solution(source, "relu", CASES[:1], QUICK, bubblewrap=bubblewrap)
+    assert not run.problem, run.problem
+    return run.outcomes[0].result.tolist()
+
+
+@pytest.mark.skipif(not bubblewrap_works(), reason="bubblewrap does not work here")
+def test_the_course_and_the_packages_are_not_in_the_sandbox():
+    from .conftest import ROOT
+
+    torch_dir = __import__("torch").__file__
+    assert sandbox_facts(f"[os.path.exists({str(ROOT)!r}), os.path.exists({torch_dir!r})]") == [0, 0]
+
+
+@pytest.mark.skipif(not bubblewrap_works() or __import__("os").geteuid() != 0,
+                    reason="needs bubblewrap and a grader running as root")
+def test_as_root_the_sandbox_runs_as_nobody_with_a_process_limit():
+    assert sandbox_facts("[os.getuid(), resource.getrlimit(resource.RLIMIT_NPROC)[0]]") == [65534, 64]

@@ -42,6 +42,7 @@ from ..grading import Foreign, Outcome
 CHILD = Path(__file__).with_name("child.py")
 MAX_JSON_BYTES = 1 << 20
 SANDBOX_UID = 65534
+MAX_PROCESSES = 64  # of the sandbox user, all sandboxes together (threads count too)
 
 
 @dataclass(frozen=True)
@@ -110,19 +111,45 @@ def _bwrap_command(job: Path) -> list[str]:
     command += ["--ro-bind", str(python), str(python)]
     for hidden in _hidden_package_dirs():
         command += ["--tmpfs", str(hidden)]
+    command += ["--perms", "0755", "--dir", "/site", "--perms", "0755", "--dir", "/runner"]
     for path in _numpy_dirs():
         command += ["--ro-bind", str(path), f"/site/{path.name}"]
     command += [
         "--ro-bind", str(CHILD), "/runner/child.py", "--bind", str(job), "/job", "--chdir", "/job",
         "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-        "--unshare-all", "--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
-        "--hostname", "sandbox", "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--clearenv",
+        "--hostname", "sandbox", "--die-with-parent", "--new-session", "--clearenv",
         "--setenv", "PYTHONPATH", "/site", "--setenv", "HOME", "/job", "--setenv", "PATH", "/usr/bin",
         "--setenv", "OPENBLAS_NUM_THREADS", "1", "--setenv", "OMP_NUM_THREADS", "1",
         "--setenv", "MKL_NUM_THREADS", "1",
     ]
     readable = ["/site", *map(str, _stdlib_dirs())]
-    return command + [str(python), "-s", "-S", "-B", "/runner/child.py", "/job", *readable]
+    return command + _identity() + [str(python), "-s", "-S", "-B", "/runner/child.py", "/job", *readable]
+
+
+def _drops_root() -> bool:
+    """True when the grader runs as root and the sandbox becomes an unprivileged user by ``setpriv``:
+    then that user's process limit holds (the kernel exempts root from it), which stops fork bombs."""
+    return os.geteuid() == 0 and shutil.which("setpriv") is not None
+
+
+def _identity() -> list[str]:
+    """The bubblewrap options, and the command prefix, that make the sandbox's user.
+
+    As root: bubblewrap's own namespaces, then ``setpriv`` to the ``nobody`` user with no
+    capabilities. Otherwise: a user namespace in which the student runs as ``nobody``.
+    """
+    user = str(SANDBOX_UID)
+    if _drops_root():
+        return ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+                "/usr/bin/setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", "--no-new-privs",
+                "--inh-caps=-all", "--bounding-set=-all"]
+    return ["--unshare-all", "--unshare-user", "--uid", user, "--gid", user, "--cap-drop", "ALL"]
+
+
+def _own_job(job: Path) -> None:
+    """Give the job folder to the sandbox's user when it will not be root in its namespace."""
+    if _drops_root():
+        os.chown(job, SANDBOX_UID, SANDBOX_UID)
 
 
 def _plain_command(job: Path, site: Path) -> list[str]:
@@ -146,6 +173,7 @@ def bubblewrap_works() -> bool:
     if shutil.which("bwrap") is None:
         return False
     with tempfile.TemporaryDirectory(prefix="prettynn-probe-") as folder:
+        _own_job(Path(folder))
         command = _bwrap_command(Path(folder))
         python_at = command.index(str(_interpreter()), command.index("--clearenv"))
         probe = command[:python_at] + [str(_interpreter()), "-s", "-S", "-c", "import numpy"]
@@ -160,6 +188,8 @@ def _limit_resources(limits: Limits):
     cpu = math.ceil(limits.total_seconds) + 1
 
     def apply() -> None:
+        if _drops_root():
+            resource.setrlimit(resource.RLIMIT_NPROC, (MAX_PROCESSES, MAX_PROCESSES))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
@@ -179,7 +209,9 @@ def _start(job: Path, limits: Limits, bubblewrap: bool) -> tuple[subprocess.Pope
     options = dict(stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                    start_new_session=True, preexec_fn=_limit_resources(limits), close_fds=True)
     if bubblewrap and bubblewrap_works():
-        return subprocess.Popen(_bwrap_command(job), cwd=job, env={}, **options), "bubblewrap"
+        _own_job(job)
+        isolation = "bubblewrap, as nobody" if _drops_root() else "bubblewrap, user namespace"
+        return subprocess.Popen(_bwrap_command(job), cwd=job, env={}, **options), isolation
     site = _plain_site(job)
     return (subprocess.Popen(_plain_command(job, site), cwd=job, env=_plain_environment(site), **options),
             "audit hook only (bubblewrap unavailable)")
