@@ -118,6 +118,15 @@ def test_the_course_and_the_packages_are_not_in_the_sandbox():
     assert sandbox_facts(f"[os.path.exists({str(ROOT)!r}), os.path.exists({torch_dir!r})]") == [0, 0]
 
 
+@pytest.mark.parametrize("bubblewrap", LAYERS)
+def test_the_sandbox_uses_the_graders_standard_library(bubblewrap):
+    import sysconfig
+
+    stdlib = sysconfig.get_paths()["stdlib"]
+    source = f"[__import__('zipfile').__file__.startswith({stdlib!r})]"
+    assert sandbox_facts(source, bubblewrap) == [1]
+
+
 @pytest.mark.skipif(not bubblewrap_works() or __import__("os").geteuid() != 0,
                     reason="needs bubblewrap and a grader running as root")
 def test_as_root_the_sandbox_runs_as_nobody_with_a_process_limit():

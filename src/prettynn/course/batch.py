@@ -17,7 +17,7 @@ not at all, is graded from a copy under ``autograde/staged``: the renamed notebo
 its expected name, or the blank release notebook, which scores zero (nbgrader stops with
 "No notebooks were matched" when a student has none of the assignment's notebooks).
 
-After grading, ``nbgrader export`` writes ``autograde/grades.csv`` and the instructor's
+After grading, nbgrader's CSV export (``nbgrader export``'s default) writes ``autograde/grades.csv`` and the instructor's
 class report is written (``class_report``). Outputs per student and per assignment go to
 ``autograde/reports/<assignment>/``.
 """
@@ -39,6 +39,7 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.coursedir import CourseDirectory
+from nbgrader.plugins import CsvExportPlugin
 from sqlalchemy.engine import make_url
 from traitlets.config.loader import PyFileConfigLoader
 
@@ -376,10 +377,18 @@ def grade_in_parallel(assignment: Assignment, digests: dict[str, str], everyone:
 
 
 def export_grades(assignment: Assignment) -> tuple[Path | None, Path]:
-    """``nbgrader export`` to ``autograde/grades.csv``; return its path (None if it failed) and its log."""
+    """nbgrader's grades export (what ``nbgrader export`` runs) to ``autograde/grades.csv``, in this
+    process; return its path (None if it failed) and the log that says why."""
     log = assignment.reports() / "export.log"
-    exit_code = run_nbgrader(assignment.root, ["export", f"--to={GRADES_CSV}"], log)
-    return (assignment.root / GRADES_CSV if exit_code == 0 else None), log
+    destination = assignment.root / GRADES_CSV
+    try:
+        with Gradebook(gradebook_url(assignment.coursedir), assignment.coursedir.course_id) as gradebook:
+            CsvExportPlugin(to=str(destination)).export(gradebook)
+    except Exception as error:  # noqa: BLE001 (reported in the summary, with this log)
+        log.write_text(f"export to {GRADES_CSV} failed: {type(error).__name__}: {error}\n")
+        return None, log
+    log.write_text(f"exported {GRADES_CSV}\n")
+    return destination, log
 
 
 def write_summary(assignment: Assignment, outcomes: list[Outcome], seconds: float) -> Path:

@@ -89,11 +89,10 @@ def refuse(*args, **kwargs):
     raise PermissionError("not allowed while grading: starting a process")
 
 
-def load_numpy_helpers():
-    """Import ``numpy.testing`` now, so a solution may use it; it brings ``subprocess``, whose
-    low-level process creation is then switched off."""
+def switch_off_fork_exec():
+    """Load ``_posixsubprocess`` now, with its process creation switched off: ``subprocess`` (which
+    ``numpy.testing`` imports) then loads, and a later import of it is refused by the guard."""
     import _posixsubprocess
-    import numpy.testing  # noqa: F401
 
     _posixsubprocess.fork_exec = refuse
 
@@ -187,7 +186,7 @@ def main(job, readable):
     os.makedirs(out, exist_ok=True)
     signal.signal(signal.SIGALRM, on_timer)
     sys.stdout = sys.stderr = open(os.devnull, "w")  # the student's printing is not graded
-    load_numpy_helpers()
+    switch_off_fork_exec()
     install_guard(os.path.realpath(out), [os.path.realpath(path) for path in readable])
     os.chdir(out)
     warnings.simplefilter("ignore")

@@ -77,9 +77,9 @@ def _numpy_dirs() -> list[Path]:
 
 
 def _stdlib_dirs() -> list[Path]:
-    """The standard library folders of the base interpreter."""
-    paths = sysconfig.get_paths()
-    return sorted({Path(paths["stdlib"]).resolve(), Path(paths["platstdlib"]).resolve()})
+    """The standard library folders of the base interpreter (not a virtual environment's)."""
+    stdlib = Path(sysconfig.get_paths()["stdlib"]).resolve()
+    return [path for path in (stdlib, stdlib / "lib-dynload") if path.is_dir()]
 
 
 def _hidden_package_dirs() -> list[Path]:
@@ -105,9 +105,11 @@ def _bwrap_command(job: Path) -> list[str]:
         elif os.path.isdir(name):
             command += ["--ro-bind", name, name]
     base_lib = Path(sys.base_prefix).resolve() / "lib"
+    python = _interpreter()
+    for folder in sorted({*_ancestors(base_lib), *_ancestors(python)}, key=lambda p: len(p.parts)):
+        command += ["--perms", "0755", "--dir", str(folder)]  # readable by the sandbox's user
     if not str(base_lib).startswith("/usr/"):
         command += ["--ro-bind", str(base_lib), str(base_lib)]
-    python = _interpreter()
     command += ["--ro-bind", str(python), str(python)]
     for hidden in _hidden_package_dirs():
         command += ["--tmpfs", str(hidden)]
@@ -118,12 +120,18 @@ def _bwrap_command(job: Path) -> list[str]:
         "--ro-bind", str(CHILD), "/runner/child.py", "--bind", str(job), "/job", "--chdir", "/job",
         "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
         "--hostname", "sandbox", "--die-with-parent", "--new-session", "--clearenv",
-        "--setenv", "PYTHONPATH", "/site", "--setenv", "HOME", "/job", "--setenv", "PATH", "/usr/bin",
+        "--setenv", "PYTHONPATH", "/site", "--setenv", "PYTHONHOME", str(Path(sys.base_prefix).resolve()),
+        "--setenv", "HOME", "/job", "--setenv", "PATH", "/usr/bin",
         "--setenv", "OPENBLAS_NUM_THREADS", "1", "--setenv", "OMP_NUM_THREADS", "1",
         "--setenv", "MKL_NUM_THREADS", "1",
     ]
     readable = ["/site", *map(str, _stdlib_dirs())]
     return command + _identity() + [str(python), "-s", "-S", "-B", "/runner/child.py", "/job", *readable]
+
+
+def _ancestors(path: Path) -> list[Path]:
+    """The folders above ``path`` that the sandbox must create itself (all but / and /usr's)."""
+    return [parent for parent in path.parents if parent != Path("/") and parent.parts[1] != "usr"]
 
 
 def _drops_root() -> bool:
@@ -200,7 +208,8 @@ def _limit_resources(limits: Limits):
 
 def _plain_environment(site: Path) -> dict:
     """The whole environment of a sandbox started without bubblewrap."""
-    return {"PYTHONPATH": str(site), "HOME": "/nonexistent", "PATH": "/usr/bin:/bin",
+    return {"PYTHONPATH": str(site), "PYTHONHOME": str(Path(sys.base_prefix).resolve()),
+            "HOME": "/nonexistent", "PATH": "/usr/bin:/bin",
             "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
