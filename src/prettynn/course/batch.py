@@ -204,8 +204,11 @@ def stage(assignment: Assignment, student: str, files: dict[str, Path]) -> None:
 
 
 def nbgrader_environment() -> dict[str, str]:
-    """This environment with the venv's ``bin`` first on PATH (nbgrader calls ``alembic``)."""
-    return {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    """This environment with the venv's ``bin`` first on PATH (nbgrader calls ``alembic``) and one
+    thread per numerical library: each worker is one core (the references are small tensors, and
+    torch's default of a thread per core made two workers fight over both cores)."""
+    single = dict.fromkeys(("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"), "1")
+    return {**os.environ, **single, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
 
 
 def run_nbgrader(root: Path, arguments: list[str], log: Path, append: bool = False) -> int | None:
