@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -69,3 +70,24 @@ def hidden_lines(root) -> list[str]:
                 region = cell.source.split(notebook_regions.BEGIN_HIDDEN)[1].split(notebook_regions.END_HIDDEN)[0]
                 lines += [line.strip() for line in region.splitlines() if line.strip()]
     return lines
+
+
+def file_digests(path: Path, relative_to: Path | None = None) -> dict[str, str]:
+    """sha256 of the file ``path``, or of every file under the folder ``path`` (its folders listed
+    too), by relative path: two calls compare equal only if nothing was added, removed or changed."""
+    base = relative_to or path
+    paths = [path] if path.is_file() else sorted(path.rglob("*"))
+    return {str(p.relative_to(base)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "folder"
+            for p in paths}
+
+
+def graded_scores(course: Path, chapter: str, student: str) -> dict[str, float]:
+    """``{test cell: score}`` of a student's chapter notebook in the course's gradebook ({} if never graded)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(f"sqlite:///{course}/autograde/gradebook.db") as gradebook:
+        try:
+            submission = gradebook.find_submission_notebook(chapter, chapter, student)
+        except MissingEntry:
+            return {}
+        return {grade.name: grade.score for grade in submission.grades if grade.max_score}

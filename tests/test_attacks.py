@@ -11,7 +11,6 @@ that is what shows the tests can fail.
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -27,7 +26,7 @@ from prettynn.exercise import all_exercises
 
 from .attacks import ATTACKS, WARNING_RELU, Attack
 from .conftest import ROOT
-from .course import PLAIN_CONFIG, copy_course, environment, hidden_lines, nbgrader, nbgrader_command
+from .course import PLAIN_CONFIG, copy_course, environment, file_digests, graded_scores, hidden_lines, nbgrader, nbgrader_command
 
 pytestmark = pytest.mark.slow
 CHAPTER = "01_linear"
@@ -48,24 +47,14 @@ def fingerprint(course: Path) -> dict:
     """sha256 of every file the grading must leave alone."""
     digests = {}
     for name in PROTECTED_FILES:
-        path = course / name
-        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-        for file in files:
-            digests[str(file.relative_to(course))] = hashlib.sha256(file.read_bytes()).hexdigest()
-    digests["pwned.txt"] = (course / "pwned.txt").exists()
+        digests.update(file_digests(course / name, relative_to=course))
+    digests["pwned.txt"] = str((course / "pwned.txt").exists())
     return digests
 
 
 def scores(course: Path, student: str) -> dict:
-    """``{test cell: score}`` of one student, from the gradebook ({} when never graded)."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    with Gradebook(f"sqlite:///{course}/autograde/gradebook.db") as gradebook:
-        try:
-            submission = gradebook.find_submission_notebook(CHAPTER, CHAPTER, student)
-        except MissingEntry:
-            return {}
-        return {grade.name: grade.score for grade in submission.grades if grade.max_score}
+    """``{test cell: score}`` of one student of the chapter ({} when never graded)."""
+    return graded_scores(course, CHAPTER, student)
 
 
 def autograded_size(course: Path, student: str) -> int:

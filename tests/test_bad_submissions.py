@@ -7,7 +7,6 @@ missing notebooks are the batch command's business: tests/test_batch.py.)
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import subprocess
 
@@ -16,7 +15,7 @@ import pytest
 from prettynn.course import notebooks, samples
 from prettynn.exercise import all_exercises
 
-from .course import copy_course, environment, nbgrader, nbgrader_command
+from .course import copy_course, environment, file_digests, graded_scores, nbgrader, nbgrader_command
 
 pytestmark = pytest.mark.slow
 CHAPTER = "01_linear"
@@ -95,12 +94,6 @@ def hand_in(course, student: str, edit) -> None:
     path.write_text(json.dumps(nb, indent=1))
 
 
-def digest(folder) -> dict:
-    """sha256 of every file under ``folder``."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
 @pytest.fixture(scope="module")
 def graded(root, tmp_path_factory):
     """The broken submissions graded in one batch with the correct sample."""
@@ -111,7 +104,7 @@ def graded(root, tmp_path_factory):
     invalid = course / "autograde" / "submitted" / "invalid-json" / CHAPTER / f"{CHAPTER}.ipynb"
     invalid.parent.mkdir(parents=True)
     invalid.write_text('{"cells": [{"cell_type": "code", "source": "def linear(x')
-    before = digest(course / "autograde" / "submitted")
+    before = file_digests(course / "autograde" / "submitted")
     done = subprocess.run(nbgrader_command("autograde", CHAPTER), cwd=course, env=environment(),
                           capture_output=True, text=True, timeout=1800)
     return course, done, before
@@ -119,10 +112,7 @@ def graded(root, tmp_path_factory):
 
 def total(course, student: str) -> float:
     """The student's autograded score."""
-    from nbgrader.api import Gradebook
-
-    with Gradebook(f"sqlite:///{course}/autograde/gradebook.db") as gradebook:
-        return gradebook.find_submission_notebook(CHAPTER, CHAPTER, student).score
+    return sum(graded_scores(course, CHAPTER, student).values())
 
 
 def notes(course, student: str) -> str:
@@ -152,7 +142,7 @@ def test_the_rest_of_the_batch_is_unaffected(graded):
 
 def test_submissions_are_not_modified(graded):
     course, _, before = graded
-    assert digest(course / "autograde" / "submitted") == before
+    assert file_digests(course / "autograde" / "submitted") == before
 
 
 def test_feedback_shows_the_grading_notes(graded):

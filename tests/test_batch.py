@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import hashlib
 import io
 import json
 import re
@@ -24,23 +23,13 @@ from nbgrader.api import Gradebook
 from prettynn.course import batch, class_report
 from prettynn.course.cli import main
 
-from .course import copy_course, nbgrader
+from .course import copy_course, file_digests, nbgrader
 
 pytestmark = pytest.mark.slow
 CHAPTER = "01_linear"
 SUBMITTED = Path("autograde/submitted")
 RENAMED, MISSING, HOSTILE, UNGRADABLE = "renamed", "no-notebook", "x<script>", "trailing-space "
 REPORTS = Path("autograde/reports") / CHAPTER
-
-
-def tree_digest(folder: Path) -> str:
-    """sha256 over the relative paths and bytes of every file under ``folder``."""
-    digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        digest.update(str(path.relative_to(folder)).encode())
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 def add_students(course: Path) -> None:
@@ -79,7 +68,7 @@ def runs(root, tmp_path_factory):
     course = copy_course(root, tmp_path_factory.mktemp("course"))
     nbgrader(course, "generate_assignment", CHAPTER, "--force")
     add_students(course)
-    submitted = tree_digest(course / SUBMITTED)
+    submitted = file_digests(course / SUBMITTED)
     first = grade(course)
     second = grade(course)
     forced = grade(course, "--force")
@@ -122,7 +111,7 @@ def test_missing_notebook_scores_zero_with_a_note(runs):
 
 
 def test_submissions_are_left_unchanged(runs):
-    assert tree_digest(runs["course"] / SUBMITTED) == runs["submitted"]
+    assert file_digests(runs["course"] / SUBMITTED) == runs["submitted"]
 
 
 def test_grades_csv_has_a_row_per_student(runs):
