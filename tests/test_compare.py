@@ -33,7 +33,7 @@ def test_largest_difference_treats_nan_as_infinite_error():
 
 def test_preview_shows_first_values():
     assert preview(np.arange(6.0)) == "[0, 1, 2, 3, ...]"
-    assert preview(np.float64(2.5)) == "[2.5]"
+    assert preview(np.float64(2.5)) == "2.5"
 
 
 def test_as_float64_rejects_non_numbers():

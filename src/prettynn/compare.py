@@ -75,8 +75,12 @@ def largest_difference(got, expected) -> Difference:
 
 
 def preview(array, count: int = 4) -> str:
-    """The first ``count`` values of ``array`` (flattened), printed with 4 significant digits."""
-    flat = as_float64(array).ravel()
+    """The first ``count`` values of ``array`` (flattened), printed with 4 significant digits;
+    a single number (0-d) is printed alone, with 6."""
+    values = as_float64(array)
+    if values.ndim == 0:
+        return f"{float(values):.6g}"
+    flat = values.ravel()
     shown = ", ".join(f"{v:.4g}" for v in flat[:count])
     more = ", ..." if flat.size > count else ""
     return f"[{shown}{more}]"

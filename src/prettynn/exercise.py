@@ -7,7 +7,18 @@ An ``Exercise`` owns:
 - ``hidden_cases``: many random configurations drawn from a seeded generator;
 - ``mistakes``: known wrong answers, each with the hint shown when a student's output
   matches it;
-- ``points``: what the exercise is worth in nbgrader.
+- ``points``: what the exercise is worth in nbgrader;
+- ``uses``: the graded functions (of its own or an earlier chapter) a solution may call;
+  the grader supplies them from the instructor's reference solutions, the visible check
+  from stand-ins built on their torch references, never from the student's other cells;
+- ``updates``: arguments the function must update in place (``batch_norm``'s running
+  statistics), compared after the call with what the reference left in them;
+- ``properties``: checks of outputs that have no single right value (random masks),
+  run on what the function returned;
+- ``kind``: what the function returns: arrays (``"array"``), one number (``"number"``)
+  or one integer (``"integer"``, compared exactly).
+
+A case may instead expect an exception (``Case.raises``): raising it is then the right answer.
 
 The declarations live in ``prettynn.exercises``; ``get(name)`` finds one by its
 function name, which is also its nbgrader ``grade_id``.
@@ -15,6 +26,8 @@ function name, which is also its nbgrader ``grade_id``.
 
 from __future__ import annotations
 
+import copy
+import inspect
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -30,6 +43,7 @@ class Case:
     ``description`` says what kind of case it is ("no bias, batch shape (2, 3, 4)"); it is
     shown to students for hidden cases too, so it names the kind, never the values.
     ``args``/``kwargs`` are what the function receives (NumPy arrays and plain values).
+    ``raises`` names the exception class the call must raise (``"ValueError"``), if any.
     """
 
     description: str
@@ -37,6 +51,7 @@ class Case:
     kwargs: dict = field(default_factory=dict)
     rtol: float = RTOL
     atol: float = ATOL
+    raises: str = ""
 
     def signature(self, names: list[str]) -> str:
         """The call's arguments, named by ``names``: ``x=array(4, 3) float64, bias=None``."""
@@ -70,36 +85,91 @@ class Mistake:
 
 
 @dataclass(frozen=True)
+class Property:
+    """A check of what a function returned, for outputs that have no single right value.
+
+    ``check(case, outputs)`` receives the case and the returned components (a tuple, in
+    the order of ``Exercise.outputs``) and returns one sentence naming what is wrong, or
+    ''. ``hint`` says what to fix. Statistical properties choose their tolerance with
+    ``prettynn.statistics`` so that a correct solution fails by chance with probability
+    below ``statistics.FALSE_FAILURE``.
+    """
+
+    name: str
+    check: Callable
+    hint: str = ""
+
+
+KINDS = ("array", "number", "integer")
+
+
+@dataclass(frozen=True)
 class Exercise:
     """A graded function: its contract, its cases, its known mistakes and its points.
 
     ``outputs`` names what the function returns: one name for a single array, several
-    for a tuple (``("grad_x", "grad_weight", "grad_bias")``). ``scalar`` marks a function
-    that returns one number (a float or a 0-d array).
+    for a tuple (``("grad_x", "grad_weight", "grad_bias")``). ``reference`` may be
+    ``None`` when ``properties`` alone judge the outputs (random outputs).
     """
 
     name: str
     assignment: str
     points: float
-    reference: Callable
+    reference: Callable | None
     outputs: tuple[str, ...]
     visible_cases: Callable[[], list[Case]]
     hidden_cases: Callable[[np.random.Generator], list[Case]]
     mistakes: tuple[Mistake, ...] = ()
-    scalar: bool = False
-    mutable_args: tuple[int, ...] = ()
+    kind: str = "array"
+    uses: tuple[str, ...] = ()
+    updates: tuple[str, ...] = ()
+    properties: tuple[Property, ...] = ()
+    parameter_names: tuple[str, ...] = ()  # only when there is no reference to read them from
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"exercise {self.name}: kind must be one of {KINDS}, not {self.kind!r}")
+        if self.reference is None and not self.properties:
+            raise ValueError(f"exercise {self.name}: without a reference, properties must judge the outputs")
+        missing = set(self.updates) - set(self.parameters)
+        if missing:
+            raise ValueError(f"exercise {self.name}: updates names no parameter: {sorted(missing)}")
+
+    @property
+    def parameters(self) -> list[str]:
+        """The function's parameter names, in order (read from the reference, else ``parameter_names``)."""
+        if self.reference is None:
+            return list(self.parameter_names)
+        return list(inspect.signature(self.reference).parameters)
 
     @property
     def returns_tuple(self) -> bool:
         """True when the function returns several values."""
         return len(self.outputs) > 1
 
+    def named_arguments(self, args: tuple, kwargs: dict) -> dict:
+        """A call's arguments by parameter name (positional ones named by ``parameters``)."""
+        return {**dict(zip(self.parameters, args)), **kwargs}
+
     def expected(self, case: Case) -> tuple:
         """The reference answer for ``case`` as a tuple of float64 arrays (or ``None``)."""
-        result = self.reference(*case.args, **case.kwargs)
+        return self.run_reference(case)[0]
+
+    def run_reference(self, case: Case) -> tuple[tuple, dict]:
+        """The reference's outputs on ``case`` and, by name, what it left in the ``updates`` arguments.
+
+        The reference runs on copies of the inputs; an exercise without a reference expects
+        nothing (``()``, ``{}``).
+        """
+        if self.reference is None:
+            return (), {}
+        args, kwargs = copy.deepcopy(case.args), copy.deepcopy(case.kwargs)
+        result = self.reference(*args, **kwargs)
         if not self.returns_tuple:
             result = (result,)
-        return tuple(None if value is None else np.asarray(value, dtype=np.float64) for value in result)
+        after = self.named_arguments(args, kwargs)
+        outputs = tuple(None if value is None else np.asarray(value, dtype=np.float64) for value in result)
+        return outputs, {name: after.get(name) for name in self.updates}
 
 
 _REGISTRY: dict[str, Exercise] = {}
@@ -122,6 +192,24 @@ def get(name: str) -> Exercise:
     except KeyError:
         known = ", ".join(sorted(_REGISTRY))
         raise KeyError(f"no exercise is called {name!r}; known exercises: {known}") from None
+
+
+def dependencies(exercise: Exercise) -> list[str]:
+    """Every graded function ``exercise`` may call, directly or through another, each after
+    those it calls itself (the order in which they must be defined)."""
+    order: list[str] = []
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in path:
+            raise ValueError(f"exercises use each other in a cycle: {' -> '.join(path + (name,))}")
+        for used in get(name).uses:
+            visit(used, path + (name,))
+        if name not in order:
+            order.append(name)
+
+    for used in exercise.uses:
+        visit(used, (exercise.name,))
+    return order
 
 
 def all_exercises(assignment: str | None = None) -> list[Exercise]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
-import inspect
 import io
 import re
 import sys
@@ -40,6 +39,9 @@ class CaseResult:
     vs got where values can be compared; ``hint`` and ``mistake`` name a recognised
     mistake. ``summary`` and ``hidden_problem`` are what a hidden case may show: no value
     that could echo its inputs (a returned input, an exception message).
+    ``explains``/``contradicts`` name the known mistakes whose answer on this case is /
+    is not what the function produced: a verdict names a mistake only when it explains a
+    failed case and no case contradicts it.
     """
 
     case: Case
@@ -52,6 +54,8 @@ class CaseResult:
     mistake: str = ""
     summary: str = ""
     hidden_problem: str = ""
+    explains: frozenset = frozenset()
+    contradicts: frozenset = frozenset()
 
     def report(self, show_call: bool = True) -> str:
         """The failure as text: the case, what went wrong, expected vs got, the hint."""
@@ -80,6 +84,20 @@ class Verdict:
 
     exercise: Exercise
     results: tuple[CaseResult, ...]
+
+    @classmethod
+    def of(cls, exercise: Exercise, results) -> "Verdict":
+        """The verdict of ``results``, each failure hinted by a known mistake that explains it
+        and that no case contradicts (a hint never names a mistake the output rules out)."""
+        ruled_out = frozenset().union(*(result.contradicts for result in results))
+        hinted = []
+        for result in results:
+            mistake = None if result.passed else next(
+                (m for m in exercise.mistakes if m.name in result.explains and m.name not in ruled_out), None)
+            if mistake is not None:
+                result = dataclasses.replace(result, hint=mistake.hint, mistake=mistake.name)
+            hinted.append(result)
+        return cls(exercise, tuple(hinted))
 
     @property
     def passed(self) -> int:
@@ -153,9 +171,10 @@ class Outcome:
     """What one call of a student's function produced, wherever it ran.
 
     ``error_type``/``error`` describe the exception it raised ('' when none), ``where`` the
-    student's line that raised it, ``torch_calls`` any call into torch, ``args_after`` the
-    positional inputs after the call (to catch in-place changes). ``problem`` is set when
-    the call produced nothing to judge (the sandbox stopped, its output was unreadable).
+    student's line that raised it, ``torch_calls`` any call into torch, ``args_after`` and
+    ``kwargs_after`` the inputs after the call (to catch in-place changes, and to read the
+    arguments it must update). ``problem`` is set when the call produced nothing to judge
+    (the sandbox stopped, its output was unreadable).
     """
 
     result: object = None
@@ -164,6 +183,7 @@ class Outcome:
     where: str = ""
     torch_calls: tuple = ()
     args_after: tuple = ()
+    kwargs_after: dict = dataclasses.field(default_factory=dict)
     problem: str = ""
 
     @property
@@ -186,8 +206,8 @@ def _call_student(fn, case: Case) -> Outcome:
                 result = fn(*args, **kwargs)
         except (Exception, SystemExit) as exc:  # a student's crash fails the case, not the run
             return Outcome(error_type=type(exc).__name__, error=str(exc), where=_student_frame(exc),
-                           torch_calls=tuple(torch_calls), args_after=args)
-    return Outcome(result=result, torch_calls=tuple(torch_calls), args_after=args)
+                           torch_calls=tuple(torch_calls), args_after=args, kwargs_after=kwargs)
+    return Outcome(result=result, torch_calls=tuple(torch_calls), args_after=args, kwargs_after=kwargs)
 
 
 def _student_frame(error: BaseException) -> str:
@@ -199,13 +219,29 @@ def _student_frame(error: BaseException) -> str:
     return f"at line {frame.lineno}: {frame.line}" if frame.line else f"at line {frame.lineno}"
 
 
-def _mistake_for_error(exercise: Exercise, outcome: Outcome) -> Mistake | None:
-    """The first known mistake whose ``raises`` pattern matches the raised message."""
-    message = f"{outcome.error_type}: {outcome.error}"
-    for mistake in exercise.mistakes:
-        if mistake.raises and re.search(mistake.raises, message):
-            return mistake
-    return None
+def _error_message(outcome: Outcome) -> str:
+    """``Type: message`` of the exception a call raised."""
+    return f"{outcome.error_type}: {outcome.error}"
+
+
+UNDEFINED_NAME = re.compile(r"name '(\w+)' is not defined")
+
+
+def undefined_name(outcome: Outcome) -> str:
+    """The name a ``NameError`` says is not defined, or ''."""
+    match = UNDEFINED_NAME.search(outcome.error) if outcome.error_type in ("NameError", "UnboundLocalError") else None
+    return match.group(1) if match else ""
+
+
+def _error_hint(outcome: Outcome) -> str:
+    """What to do about an exception that is about how the cell is graded, not about the math."""
+    missing = undefined_name(outcome)
+    if missing:
+        return (f"each solution cell is graded on its own, with only `np` and `math` predefined: "
+                f"if `{missing}` is defined in another cell, define it in this one.")
+    if outcome.error_type in ("ModuleNotFoundError", "ImportError") or "not available while grading" in outcome.error:
+        return "only NumPy and Python's standard library can be imported when a solution is graded."
+    return ""
 
 
 def _describe_type(value) -> str:
@@ -221,6 +257,11 @@ def _describe_type(value) -> str:
     return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
+def _is_integer(value) -> bool:
+    """True for a Python or NumPy integer (not a bool, not a float that happens to be whole)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
 def _check_type(exercise: Exercise, name: str, value, expected) -> str:
     """One sentence when ``value`` is not the kind of object ``expected`` is, else ''."""
     if expected is None:
@@ -231,7 +272,13 @@ def _check_type(exercise: Exercise, name: str, value, expected) -> str:
         return f"`{name}` is None: did you forget a `return`?"
     if type(value).__module__.startswith("torch"):
         return f"`{name}` is a torch.Tensor: the exercises use NumPy only; return a NumPy array."
-    if exercise.scalar and isinstance(value, (int, float, np.floating, np.integer)):
+    if exercise.kind == "integer":
+        if _is_integer(value) or (isinstance(value, np.ndarray) and value.ndim == 0
+                                  and np.issubdtype(value.dtype, np.integer)):
+            return ""
+        return (f"`{name}` is {_describe_type(value)}, not an integer: a size is a whole number "
+                "(floor division `//` keeps integers; `/` gives floats).")
+    if exercise.kind == "number" and isinstance(value, (int, float, np.floating, np.integer)):
         return ""
     if not isinstance(value, (np.ndarray, np.generic)):
         return f"`{name}` is {_describe_type(value)}, not a NumPy array: build it with NumPy (np.asarray converts)."
@@ -252,20 +299,74 @@ def _unpack(exercise: Exercise, result) -> tuple[tuple, str]:
     return tuple(result), ""
 
 
-def _matching_mistake(exercise: Exercise, case: Case, component: str | None, got) -> Mistake | None:
-    """The first known mistake (for ``component``) whose output ``got`` matches."""
-    for mistake in exercise.mistakes:
-        if mistake.output is None or mistake.component != component:
-            continue
-        try:
-            with np.errstate(all="ignore"), warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                wrong = mistake.output(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
-            if allclose(got, wrong, rtol=case.rtol, atol=case.atol, equal_nan=True):
-                return mistake
-        except (ValueError, TypeError, IndexError):
-            continue
-    return None
+# ---------------------------------------------------------------- known mistakes
+
+
+def _mistake_prediction(mistake: Mistake, case: Case) -> tuple[str, object]:
+    """What ``mistake`` does on ``case``: ``("value", output)``, ``("raises", None)`` or ``("unknown", None)``."""
+    if mistake.output is None:
+        return "unknown", None
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return "value", mistake.output(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+    except (ValueError, TypeError, IndexError):
+        return ("raises" if mistake.raises else "unknown"), None
+
+
+def _mistake_relation(exercise: Exercise, case: Case, outcome: Outcome, mistake: Mistake) -> bool | None:
+    """True when ``mistake`` explains what the call produced, False when it cannot, None when unknown."""
+    kind, wrong = _mistake_prediction(mistake, case)
+    if outcome.raised:
+        if mistake.raises and re.search(mistake.raises, _error_message(outcome)):
+            return True
+        return False if kind == "value" else None
+    if kind != "value":
+        return False if kind == "raises" else None
+    components, problem = _unpack(exercise, outcome.result)
+    if problem:
+        return None
+    got = components[exercise.outputs.index(mistake.component)] if mistake.component else components[0]
+    try:
+        return allclose(got, wrong, rtol=case.rtol, atol=case.atol, equal_nan=True)
+    except (TypeError, ValueError):
+        return False
+
+
+def _mistake_relations(exercise: Exercise, case: Case, outcome: Outcome) -> dict:
+    """``explains`` and ``contradicts``: the known mistakes that do / do not account for the outcome."""
+    if outcome.problem or outcome.torch_calls or case.raises:
+        return {}
+    relations = {mistake.name: _mistake_relation(exercise, case, outcome, mistake) for mistake in exercise.mistakes}
+    return {"explains": frozenset(name for name, r in relations.items() if r is True),
+            "contradicts": frozenset(name for name, r in relations.items() if r is False)}
+
+
+# ---------------------------------------------------------------- comparing what came back
+
+
+def _compare_values(case: Case, name: str, got, expected, exact: bool = False) -> CaseResult | None:
+    """Compare one array-like with its expected value; ``None`` when they agree, else the failed result."""
+    got_array = np.asarray(got, dtype=np.float64)
+    if got_array.shape != expected.shape:
+        return CaseResult(case, False, f"`{name}` has shape {got_array.shape}, expected {expected.shape}.")
+    if np.array_equal(got_array, expected) if exact else allclose(got_array, expected, rtol=case.rtol, atol=case.atol):
+        return None
+    difference = largest_difference(got_array, expected)
+    at = f" at index {difference.index}" if difference.index else ""
+    detail = (
+        f"expected {name}: {preview(expected)}\n"
+        f"got      {name}: {preview(got_array)}\n"
+        f"largest error {difference.max_abs_error:.3g}{at} "
+        f"(expected {difference.expected_value:.6g}, got {difference.got_value:.6g})"
+    )
+    with np.errstate(all="ignore"):
+        relative = relative_error(got_array, expected)
+    summary = f"largest error {difference.max_abs_error:.3g} (relative error {relative:.2g})"
+    if not np.all(np.isfinite(got_array)):
+        detail += "\nyour output contains inf or nan"
+        summary += "; your output contains inf or nan"
+    return CaseResult(case, False, f"`{name}` has wrong values.", detail, summary=summary)
 
 
 def _compare_component(exercise: Exercise, case: Case, name: str, got, expected) -> CaseResult | None:
@@ -275,49 +376,75 @@ def _compare_component(exercise: Exercise, case: Case, name: str, got, expected)
         return CaseResult(case, False, problem)
     if expected is None:
         return None
-    got_array = np.asarray(got, dtype=np.float64)
-    component = name if exercise.returns_tuple else None
-    if got_array.shape != expected.shape:
-        mistake = _matching_mistake(exercise, case, component, got)
-        return CaseResult(
-            case, False,
-            f"`{name}` has shape {got_array.shape}, expected {expected.shape}.",
-            hint=mistake.hint if mistake else "", mistake=mistake.name if mistake else "",
-        )
-    if allclose(got_array, expected, rtol=case.rtol, atol=case.atol):
-        return None
-    difference = largest_difference(got_array, expected)
-    detail = (
-        f"expected {name}: {preview(expected)}\n"
-        f"got      {name}: {preview(got_array)}\n"
-        f"largest error {difference.max_abs_error:.3g} at index {difference.index} "
-        f"(expected {difference.expected_value:.6g}, got {difference.got_value:.6g})"
-    )
-    with np.errstate(all="ignore"):
-        relative = relative_error(got_array, expected)
-    summary = f"largest error {difference.max_abs_error:.3g} (relative error {relative:.2g})"
-    if not np.all(np.isfinite(got_array)):
-        detail += "\nyour output contains inf or nan"
-        summary += "; your output contains inf or nan"
-    mistake = _matching_mistake(exercise, case, component, got)
-    return CaseResult(case, False, f"`{name}` has wrong values.", detail, mistake.hint if mistake else "",
-                      mistake=mistake.name if mistake else "", summary=summary)
+    return _compare_values(case, name, got, expected, exact=exercise.kind == "integer")
 
 
-def _modified_input(exercise: Exercise, case: Case, args_after: tuple) -> str:
-    """Name the first input array the student's function changed in place, or ''."""
-    for position, (before, after) in enumerate(zip(case.args, args_after)):
-        if position in exercise.mutable_args or not isinstance(before, np.ndarray):
+def _modified_input(exercise: Exercise, case: Case, outcome: Outcome) -> str:
+    """Name the first input array the student's function changed in place (and may not), or ''."""
+    before = exercise.named_arguments(case.args, case.kwargs)
+    after = exercise.named_arguments(outcome.args_after, outcome.kwargs_after)
+    for name, value in before.items():
+        if name in exercise.updates or not isinstance(value, np.ndarray) or name not in after:
             continue
-        if not np.array_equal(before, after, equal_nan=True):
-            return f"argument {position + 1}"
+        changed = after[name]
+        if not isinstance(changed, np.ndarray) or not np.array_equal(value, changed, equal_nan=True):
+            return name
     return ""
+
+
+def _compare_updates(exercise: Exercise, case: Case, outcome: Outcome, expected_after: dict) -> CaseResult | None:
+    """Compare the arguments the function must update in place with what the reference left in them."""
+    before = exercise.named_arguments(case.args, case.kwargs)
+    after = exercise.named_arguments(outcome.args_after, outcome.kwargs_after)
+    for name in exercise.updates:
+        want = expected_after.get(name)
+        if want is None:
+            continue
+        got = after.get(name)
+        if not isinstance(got, np.ndarray):
+            return CaseResult(case, False, f"`{name}` could not be read back after the call.")
+        want = np.asarray(want, dtype=np.float64)
+        if np.array_equal(got, before[name]) and not allclose(before[name], want):
+            return CaseResult(
+                case, False, f"`{name}` was not updated in place.",
+                hint=f"write the new values into the array you were given (`{name}[...] = ...`, or `*=` "
+                     f"and `+=`): `{name} = ...` only rebinds a local name, the caller's array stays unchanged.")
+        failure = _compare_values(case, f"{name} after the call", got, want)
+        if failure is not None:
+            return failure
+    return None
+
+
+def _check_properties(exercise: Exercise, case: Case, components: tuple) -> CaseResult | None:
+    """Run the exercise's properties on what the function returned; the first failure, or ``None``."""
+    for prop in exercise.properties:
+        try:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                problem = prop.check(case, components)
+        except Exception as error:  # noqa: BLE001 (a strange output fails the case, with a message)
+            problem = f"the output could not be checked for '{prop.name}' ({type(error).__name__})."
+        if problem:
+            return CaseResult(case, False, problem, hint=prop.hint)
+    return None
+
+
+def _expected_exception(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
+    """Judge a case whose right answer is raising ``case.raises``."""
+    if outcome.error_type == case.raises:
+        return CaseResult(case, True)
+    if outcome.raised:
+        return CaseResult(
+            case, False, f"{exercise.name} should raise {case.raises} here, but it raised {_error_message(outcome)}",
+            hidden_problem=f"{exercise.name} should raise {case.raises} here, but it raised {outcome.error_type}.")
+    return CaseResult(case, False, f"{exercise.name} should raise {case.raises} here, but it returned a result.",
+                      hint=f"check the argument first and `raise {case.raises}(...)` with a message saying "
+                           "what is allowed.")
 
 
 def describe_call(exercise: Exercise, case: Case) -> str:
     """The call as a student reads it: ``linear(x=array(4, 3) float64, weight=..., bias=None)``."""
-    names = list(inspect.signature(exercise.reference).parameters)
-    return f"{exercise.name}({case.signature(names)})"
+    return f"{exercise.name}({case.signature(exercise.parameters)})"
 
 
 def run_case(exercise: Exercise, fn, case: Case) -> CaseResult:
@@ -326,12 +453,19 @@ def run_case(exercise: Exercise, fn, case: Case) -> CaseResult:
 
 
 def judge(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
-    """Judge what a student's function produced on ``case`` against the torch reference."""
-    return dataclasses.replace(_judge_outcome(exercise, case, outcome), call=describe_call(exercise, case))
+    """Judge what a student's function produced on ``case`` against the torch reference.
+
+    The result's hint is one that needs no other case (an exception about how the cell
+    is graded, an argument not updated in place, a property); known mistakes are named by
+    ``Verdict.of``, which sees every case.
+    """
+    result = _judge_outcome(exercise, case, outcome)
+    return dataclasses.replace(result, call=describe_call(exercise, case),
+                               **_mistake_relations(exercise, case, outcome))
 
 
 def _judge_outcome(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
-    """The result of one case, before the call's description is attached."""
+    """The result of one case, before the call's description and the mistakes are attached."""
     if outcome.problem:
         return CaseResult(case, False, outcome.problem)
     if outcome.torch_calls:
@@ -342,29 +476,38 @@ def _judge_outcome(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResu
             f"{exercise.name} is not implemented yet: replace `raise NotImplementedError` with your code.",
             not_attempted=True,
         )
+    if case.raises:
+        return _expected_exception(exercise, case, outcome)
     if outcome.raised:
-        mistake = _mistake_for_error(exercise, outcome)
         where = f" {outcome.where}" if outcome.where else ""
         return CaseResult(
-            case, False, f"{exercise.name} raised {outcome.error_type}: {outcome.error}", outcome.where,
-            mistake.hint if mistake else "", mistake=mistake.name if mistake else "",
+            case, False, f"{exercise.name} raised {_error_message(outcome)}", outcome.where, _error_hint(outcome),
             hidden_problem=f"{exercise.name} raised {outcome.error_type}{where} (its message is not shown for hidden cases).",
         )
-    changed = _modified_input(exercise, case, outcome.args_after)
+    changed = _modified_input(exercise, case, outcome)
     if changed:
         return CaseResult(
             case, False,
-            f"{exercise.name} modified its input ({changed}) in place; compute a new array instead "
-            "(e.g. np.maximum(x, 0) rather than x[x < 0] = 0).",
+            f"{exercise.name} modified its input `{changed}` in place.",
+            hint=f"leave `{changed}` as it is: build the result in a new array (an expression such as "
+                 f"`{changed} * 2` makes one; `{changed}.copy()` copies it before you change entries).",
         )
     components, problem = _unpack(exercise, outcome.result)
     if problem:
         return CaseResult(case, False, problem)
-    for name, got, want in zip(exercise.outputs, components, exercise.expected(case)):
+    expected, expected_after = exercise.run_reference(case)
+    for name, got, want in zip(exercise.outputs, components, expected):
         failure = _compare_component(exercise, case, name, got, want)
         if failure is not None:
             return failure
-    return CaseResult(case, True)
+    if exercise.reference is None:
+        for name, got in zip(exercise.outputs, components):
+            problem = _check_type(exercise, name, got, np.empty(0))
+            if problem:
+                return CaseResult(case, False, problem)
+    return (_compare_updates(exercise, case, outcome, expected_after)
+            or _check_properties(exercise, case, components)
+            or CaseResult(case, True))
 
 
 def evaluate(exercise: Exercise, fn, cases: list[Case]) -> Verdict:
@@ -373,7 +516,7 @@ def evaluate(exercise: Exercise, fn, cases: list[Case]) -> Verdict:
         problem = f"`{exercise.name}` is {_describe_type(fn)}, not a function."
         return Verdict(exercise, tuple(
             CaseResult(case, False, problem, call=describe_call(exercise, case)) for case in cases))
-    return Verdict(exercise, tuple(run_case(exercise, fn, case) for case in cases))
+    return Verdict.of(exercise, [run_case(exercise, fn, case) for case in cases])
 
 
 def hidden_verdict(name: str, fn, seed: int = HIDDEN_CASES_SEED) -> Verdict:

@@ -33,7 +33,7 @@ from traitlets import Float, Integer
 from ..exercise import get
 from ..grading import CaseResult, Outcome, Verdict, hidden_report, judge
 from ..sandbox.runner import Limits, SandboxRun, run_solution
-from . import notebooks
+from . import notebooks, references
 
 NOTES_KEY = "prettynn"
 UNREADABLE_KEY = "prettynn_unreadable"
@@ -273,16 +273,16 @@ class GradeInSandbox(NbGraderPreprocessor):
         exercise = get(name)
         visible = exercise.visible_cases()
         cases = visible + exercise.hidden_cases(np.random.default_rng(seed))
-        run = self._run(name, cells.get(name), cases)
+        run = self._run(exercise, cells.get(name), cases)
         if run.problem:
             stopped = Outcome(problem=run.problem[0].upper() + run.problem[1:])
             results = tuple(self._judge(exercise, case, stopped) for case in cases)
         else:
             results = tuple(self._judge(exercise, case, outcome) for case, outcome in zip(cases, run.outcomes))
-        verdict = Verdict(exercise, results)
+        verdict = Verdict.of(exercise, results)
         check_cell = cells.get(f"check_{name}")
         if check_cell is not None:
-            check_cell.outputs = [_stream(_visible_message(Verdict(exercise, results[:len(visible)])))]
+            check_cell.outputs = [_stream(_visible_message(Verdict.of(exercise, results[:len(visible)])))]
         test_cell.outputs.append(_stream(hidden_report(verdict)))
         entry = {
             "exercise": name, "points": verdict.points(), "max_points": float(exercise.points),
@@ -292,14 +292,22 @@ class GradeInSandbox(NbGraderPreprocessor):
         }
         return entry, verdict.points()
 
-    def _run(self, name: str, solution, cases: list) -> SandboxRun:
-        """Run the solution cell of exercise ``name`` in a sandbox (a cell too large to run is refused)."""
+    def _run(self, exercise, solution, cases: list) -> SandboxRun:
+        """Run the exercise's solution cell in a sandbox, with the reference functions it may call
+        (a cell too large to run is refused)."""
         source = _as_python(str(solution.source)) if solution is not None else ""
         if len(source) > MAX_SOLUTION_CHARS:
             return SandboxRun(problem=f"the solution cell is larger than {MAX_SOLUTION_CHARS:,} characters.")
-        run = run_solution(source, name, cases, self.limits())
+        try:
+            supplied = references.supplied_for(Path(_coursedir(self).root), exercise)
+        except references.MissingReference as error:
+            self.log.error("%s", error)
+            return SandboxRun(problem="the grader could not supply the functions this exercise may call; "
+                                      "tell your instructor.")
+        run = run_solution(source, exercise.name, cases, self.limits(), supplied=supplied, uses=exercise.uses)
         if not run.isolation.startswith("bubblewrap"):
-            self.log.warning("%s graded with %s: install bubblewrap for the full sandbox", name, run.isolation)
+            self.log.warning("%s graded with %s: install bubblewrap for the full sandbox",
+                             exercise.name, run.isolation)
         return run
 
     def _judge(self, exercise, case, outcome) -> CaseResult:

@@ -79,9 +79,38 @@ def _per_sample_losses(logits, target):
 
 
 def _unshifted_per_sample_losses(logits, target):
-    """The per-sample losses computed without the max shift (overflows for large logits)."""
+    """The per-sample losses as log-sum-exp minus the target logit, without any shift."""
     log_sum_exp = np.log(np.exp(logits).sum(axis=1))
     return log_sum_exp - logits[np.arange(len(target)), target]
+
+
+def _globally_shifted_per_sample_losses(logits, target):
+    """The per-sample losses with one shift, the maximum of the whole batch, for every row."""
+    shifted = logits - logits.max()
+    log_sum_exp = np.log(np.exp(shifted).sum(axis=1))
+    return log_sum_exp - shifted[np.arange(len(target)), target]
+
+
+def _log_of_probability(probabilities, target):
+    """``-log p[n, target[n]]`` for each ``n``, taking the logarithm of the probabilities."""
+    return -np.log(probabilities[np.arange(len(target)), target])
+
+
+def _softmax_unshifted(z, axis):
+    """Softmax along ``axis`` without any shift (overflows for large logits)."""
+    return np.exp(z) / np.exp(z).sum(axis=axis, keepdims=True)
+
+
+def _softmax_global_shift(z):
+    """Softmax over each row, shifted by the maximum of the whole batch."""
+    e = np.exp(z - z.max())
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _softmax_columns_of_row_shifted(z):
+    """Rows shifted by their own maximum, then normalized over each column (axis 0)."""
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
 
 
 LINEAR_MISTAKES = (
@@ -162,13 +191,25 @@ RELU_BACKWARD_MISTAKES = (
     ),
 )
 
+MAX_SHIFT_HINT = ("exp of a large logit overflows to inf: subtract each row's maximum before exponentiating "
+                  "(the log-sum-exp shift leaves the result unchanged).")
+GLOBAL_SHIFT_HINT = ("shift each row by its own maximum (axis=1, keepdims=True): with one shift for the whole "
+                     "batch, a row of much smaller logits underflows to exp(...) = 0.")
+LOG_OF_SOFTMAX_HINT = ("a tiny probability underflows to 0 and log(0) = -inf: compute log p directly, as the "
+                       "shifted target logit minus the log of the sum of exponentials.")
+WRONG_AXIS_HINT = "softmax normalizes each row (over the classes, axis=1), not each column."
+
 CROSS_ENTROPY_MISTAKES = (
-    Mistake(
-        "missing max shift",
-        "exp of a large logit overflows to inf: subtract each row's maximum before exponentiating "
-        "(the log-sum-exp shift leaves the result unchanged).",
-        output=lambda z, t: _unshifted_per_sample_losses(z, t).mean(),
-    ),
+    Mistake("missing max shift", MAX_SHIFT_HINT,
+            output=lambda z, t: _log_of_probability(_softmax_unshifted(z, 1), t).mean()),
+    Mistake("missing max shift, log-sum-exp form", MAX_SHIFT_HINT,
+            output=lambda z, t: _unshifted_per_sample_losses(z, t).mean()),
+    Mistake("shift by the batch maximum", GLOBAL_SHIFT_HINT,
+            output=lambda z, t: _globally_shifted_per_sample_losses(z, t).mean()),
+    Mistake("shift by the batch maximum, log of softmax", GLOBAL_SHIFT_HINT,
+            output=lambda z, t: _log_of_probability(_softmax_global_shift(z), t).mean()),
+    Mistake("log of softmax", LOG_OF_SOFTMAX_HINT,
+            output=lambda z, t: _log_of_probability(_softmax(z, axis=1), t).mean()),
     Mistake(
         "sum instead of mean",
         "F.cross_entropy averages over the batch: divide the summed loss by N.",
@@ -179,11 +220,10 @@ CROSS_ENTROPY_MISTAKES = (
         "return the mean over the batch (one number), not one loss per example.",
         output=_per_sample_losses,
     ),
-    Mistake(
-        "softmax over the wrong axis",
-        "softmax normalizes each row (over the classes, axis=1), not each column.",
-        output=lambda z, t: -np.log(_softmax(z, axis=0)[np.arange(len(t)), t]).mean(),
-    ),
+    Mistake("softmax over the wrong axis", WRONG_AXIS_HINT,
+            output=lambda z, t: _log_of_probability(_softmax(z, axis=0), t).mean()),
+    Mistake("softmax over the wrong axis, rows shifted", WRONG_AXIS_HINT,
+            output=lambda z, t: _log_of_probability(_softmax_columns_of_row_shifted(z), t).mean()),
     Mistake(
         "sign flipped",
         "the loss is the negative log-likelihood: -log p[target], which is never negative.",
@@ -194,24 +234,23 @@ CROSS_ENTROPY_MISTAKES = (
 CROSS_ENTROPY_BACKWARD_MISTAKES = (
     Mistake(
         "missing 1/N",
-        "the loss is a mean over N examples, so its gradient is (softmax - onehot) / N.",
+        "the loss is a mean over the N examples: its gradient carries a factor 1/N.",
         output=lambda z, t: _softmax(z, 1) - _one_hot(t, z.shape[1]),
     ),
-    Mistake(
-        "softmax over the wrong axis",
-        "softmax normalizes each row (over the classes, axis=1), not each column.",
-        output=lambda z, t: (_softmax(z, 0) - _one_hot(t, z.shape[1])) / len(t),
-    ),
+    Mistake("softmax over the wrong axis", WRONG_AXIS_HINT,
+            output=lambda z, t: (_softmax(z, 0) - _one_hot(t, z.shape[1])) / len(t)),
+    Mistake("softmax over the wrong axis, rows shifted", WRONG_AXIS_HINT,
+            output=lambda z, t: (_softmax_columns_of_row_shifted(z) - _one_hot(t, z.shape[1])) / len(t)),
     Mistake(
         "sign flipped",
-        "d loss / d logits = (softmax - onehot) / N: the target's entry is negative.",
+        "the gradient points towards a higher loss: raising the target's logit lowers the loss, "
+        "so the target's entry is negative.",
         output=lambda z, t: (_one_hot(t, z.shape[1]) - _softmax(z, 1)) / len(t),
     ),
-    Mistake(
-        "missing max shift",
-        "exp of a large logit overflows to inf: subtract each row's maximum before exponentiating.",
-        output=lambda z, t: (np.exp(z) / np.exp(z).sum(1, keepdims=True) - _one_hot(t, z.shape[1])) / len(t),
-    ),
+    Mistake("missing max shift", MAX_SHIFT_HINT,
+            output=lambda z, t: (_softmax_unshifted(z, 1) - _one_hot(t, z.shape[1])) / len(t)),
+    Mistake("shift by the batch maximum", GLOBAL_SHIFT_HINT,
+            output=lambda z, t: (_softmax_global_shift(z) - _one_hot(t, z.shape[1])) / len(t)),
 )
 
 
@@ -343,19 +382,34 @@ def _classification_case(rng, description, n, classes, scale) -> Case:
 
 
 def cross_entropy_visible_cases() -> list[Case]:
-    """Small logits, one example, logits of magnitude 1e4, ten classes."""
+    """Small logits, one example, large logits, a tiny target probability, rows of very different
+    sizes, ten classes: each numerical mistake fails a case of its own."""
     rng = visible_rng()
     return [
         Case("4 examples, 3 classes", (readable(rng, (4, 3)), np.array([0, 2, 1, 2]))),
         Case("a single example (N = 1), 5 classes", (readable(rng, (1, 5)), np.array([3]))),
-        Case("logits of magnitude 1e4 (must not overflow)",
-             (np.array([[1e4, -1e4, 0.0], [5e3, 1e4, 1e4 - 1.0]]), np.array([1, 2]))),
+        Case("logits near 1e4 (exp overflows unless the logits are shifted)",
+             (np.array([[1e4, 1e4 - 1, 1e4 - 3], [1e4 - 0.5, 1e4, 1e4 - 2]]), np.array([1, 2]))),
+        Case("a target with a tiny probability, about e**-805 (its log is large but finite)",
+             (np.array([[0.0, -800.0, 5.0]]), np.array([1]))),
+        Case("rows of very different sizes (each row needs its own shift)",
+             (np.array([[700.0, 0.0, 1.0], [-100.0, -101.0, -99.0]]), np.array([0, 1]))),
         Case("8 examples, 10 classes", (readable(rng, (8, 10), 4.0), rng.integers(0, 10, size=8))),
     ]
 
 
+def _far_apart_rows_case(rng, n, classes) -> Case:
+    """Rows offset by hundreds from each other, with one target far below its row's maximum."""
+    logits = normal(rng, (n, classes), 3.0) + rng.uniform(-700, 700, size=(n, 1))
+    target = rng.integers(0, classes, size=n)
+    logits[0, target[0]] = logits[0].max() - rng.uniform(750, 900)
+    return Case(f"N = {n}, {classes} classes, rows offset by hundreds, a target of tiny probability",
+                (logits, target))
+
+
 def cross_entropy_hidden_cases(rng: np.random.Generator) -> list[Case]:
-    """Random N (including 1), class counts (including 2), and logit scales up to 1e4."""
+    """Random N (including 1), class counts (including 2), logit scales up to 1e4, rows of very
+    different sizes and targets of tiny probability."""
     cases = []
     for i in range(24):
         n = (1, 3, 16, 64)[i % 4]
@@ -363,6 +417,7 @@ def cross_entropy_hidden_cases(rng: np.random.Generator) -> list[Case]:
         scale = (1.0, 10.0, 1e4, 1e-3)[i % 4 if i % 5 else 2]
         case = _classification_case(rng, f"N = {n}, {classes} classes, logits of scale {scale:g}", n, classes, scale)
         cases.append(as_float32(case) if i % 8 == 3 else case)
+    cases += [_far_apart_rows_case(rng, n, classes) for n, classes in ((2, 3), (5, 10), (16, 4))]
     return cases
 
 
@@ -381,7 +436,7 @@ register(
     Exercise("relu_backward", ASSIGNMENT, 1, torch_relu_backward, ("grad_x",),
              relu_backward_visible_cases, relu_backward_hidden_cases, RELU_BACKWARD_MISTAKES),
     Exercise("cross_entropy", ASSIGNMENT, 3, torch_cross_entropy, ("loss",),
-             cross_entropy_visible_cases, cross_entropy_hidden_cases, CROSS_ENTROPY_MISTAKES, scalar=True),
+             cross_entropy_visible_cases, cross_entropy_hidden_cases, CROSS_ENTROPY_MISTAKES, kind="number"),
     Exercise("cross_entropy_backward", ASSIGNMENT, 3, torch_cross_entropy_backward, ("grad_logits",),
              cross_entropy_backward_visible_cases, cross_entropy_backward_hidden_cases,
              CROSS_ENTROPY_BACKWARD_MISTAKES),

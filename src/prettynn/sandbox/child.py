@@ -157,6 +157,11 @@ def call_case(fn, args, kwargs, seconds):
         else:
             after.append(None)
     record["args_after"] = after
+    record["kwargs_after"] = {}
+    for position, (key, value) in enumerate(sorted(kwargs.items())):
+        if isinstance(value, np.ndarray) and value.dtype != object:
+            arrays[f"kwarg{position}"] = np.array(value)
+            record["kwargs_after"][key] = f"kwarg{position}"
     return record, arrays
 
 
@@ -172,6 +177,23 @@ def save(out, index, record, arrays):
 def on_timer(signum, frame):
     """The per-case alarm: stop the student's function."""
     raise CaseTimeout()
+
+
+def base_namespace():
+    """What every cell starts with: NumPy, math, and a ``get_ipython`` that does nothing."""
+    return {"__name__": "__main__", "np": np, "numpy": np, "math": math, "get_ipython": Ignored()}
+
+
+def supplied_functions(supplied):
+    """Define the instructor's reference functions the exercise may call, each in its own namespace
+    (with the functions it may call itself), in the order given; return them by name."""
+    functions = {}
+    for entry in supplied:
+        namespace = base_namespace()
+        namespace.update({name: functions[name] for name in entry["uses"]})
+        exec(compile(entry["source"], f"reference {entry['name']}", "exec"), namespace)
+        functions[entry["name"]] = namespace[entry["name"]]
+    return functions
 
 
 def main(job, readable):
@@ -191,9 +213,11 @@ def main(job, readable):
     os.chdir(out)
     warnings.simplefilter("ignore")
     np.seterr(all="ignore")
-    namespace = {"__name__": "__main__", "np": np, "numpy": np, "math": math, "get_ipython": Ignored()}
     signal.setitimer(signal.ITIMER_REAL, spec["cell_seconds"])
     try:
+        functions = supplied_functions(spec.get("supplied", []))
+        namespace = base_namespace()
+        namespace.update({name: functions[name] for name in spec.get("uses", [])})
         exec(compile(source, CELL_NAME, "exec"), namespace)
         signal.setitimer(signal.ITIMER_REAL, 0)
     except CaseTimeout:

@@ -58,6 +58,16 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Supplied:
+    """A graded function the exercise may call, defined in the sandbox from the instructor's
+    reference solution: its name, its solution cell's code, and the functions it may call."""
+
+    name: str
+    source: str
+    uses: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class SandboxRun:
     """What came back from one sandboxed run: one outcome per case, or why there is none.
 
@@ -322,6 +332,7 @@ def _outcome(record, arrays: dict, stopped: str) -> Outcome:
         return Outcome(problem=f"the function did not finish this case: {stopped or 'its result is missing'}.")
     try:
         after = tuple(arrays[key] if key is not None else None for key in record.get("args_after", []))
+        kwargs_after = {str(name): arrays[key] for name, key in dict(record.get("kwargs_after", {})).items()}
         if "timeout" in record:
             return Outcome(problem=f"the call took longer than {record['timeout']:g} s (the limit per case).")
         if "skipped" in record:
@@ -330,9 +341,9 @@ def _outcome(record, arrays: dict, stopped: str) -> Outcome:
             return Outcome(problem=f"its result could not be saved: {str(record['unsaved'])[:200]}")
         if "error_type" in record:
             return Outcome(error_type=str(record["error_type"])[:80], error=str(record["error"])[:400],
-                           where=str(record.get("where", ""))[:80], args_after=after)
-        return Outcome(result=_decode(record["result"], arrays), args_after=after)
-    except (KeyError, ValueError, TypeError, IndexError):
+                           where=str(record.get("where", ""))[:80], args_after=after, kwargs_after=kwargs_after)
+        return Outcome(result=_decode(record["result"], arrays), args_after=after, kwargs_after=kwargs_after)
+    except (KeyError, ValueError, TypeError, IndexError, AttributeError):
         return Outcome(problem="its result could not be read by the grader.")
 
 
@@ -353,16 +364,21 @@ def _cell_problem(cell, name: str, stopped: str) -> str:
 
 
 def run_solution(source: str, name: str, cases: list[Case], limits: Limits = Limits(),
-                 bubblewrap: bool = True) -> SandboxRun:
+                 bubblewrap: bool = True, supplied: tuple[Supplied, ...] = (), uses: tuple[str, ...] = ()
+                 ) -> SandboxRun:
     """Run the solution cell ``source`` in a sandbox and call ``name`` on every case.
 
+    ``supplied`` are defined first, in order (each may call those before it that it
+    ``uses``); the cell then runs with the functions named by ``uses`` predefined.
     ``bubblewrap=False`` leaves out the operating-system layer (as on a machine without it).
     """
     with tempfile.TemporaryDirectory(prefix="prettynn-job-") as folder:
         job = Path(folder)
         (job / "solution.py").write_text(source)
         (job / "spec.json").write_text(json.dumps(
-            {"name": name, "cell_seconds": limits.cell_seconds, "case_seconds": limits.case_seconds}))
+            {"name": name, "cell_seconds": limits.cell_seconds, "case_seconds": limits.case_seconds,
+             "supplied": [{"name": s.name, "source": s.source, "uses": list(s.uses)} for s in supplied],
+             "uses": list(uses)}))
         with open(job / "cases.pkl", "wb") as handle:
             pickle.dump([(case.args, case.kwargs) for case in cases], handle)
         started = time.perf_counter()
