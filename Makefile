@@ -60,7 +60,8 @@ grade: setup sandbox  ## autograde every submission of CHAPTER, WORKERS in paral
 test: setup book/vendor/.installed browser sandbox  ## run the whole test suite
 	$(BIN)/python -m pytest
 
-release: setup  ## regenerate the student release of CHAPTER from solutions/
+release: setup  ## make the grading cells from the declarations, then regenerate the student release of CHAPTER
+	$(BIN)/prettynn-course sync
 	$(BIN)/nbgrader generate_assignment $(CHAPTER) --force
 
 samples: setup  ## regenerate the sample submissions from autograde/samples.toml

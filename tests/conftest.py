@@ -11,18 +11,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def load_functions(source: str) -> dict:
-    """Execute Python source defining functions (with ``np`` available); return its namespace."""
-    namespace = {"np": np}
+def load_functions(source: str, supplied: dict | None = None) -> dict:
+    """Execute Python source defining functions (with ``np`` and ``supplied`` available); return its namespace."""
+    namespace = {"np": np, **(supplied or {})}
     exec(compile(source, "<submission>", "exec"), namespace)
     return namespace
 
 
 def sample(student: str) -> dict:
     """One sample declaration of autograde/samples.toml."""
-    with open(ROOT / "autograde" / "samples.toml", "rb") as handle:
-        samples = tomllib.load(handle)["sample"]
-    return next(s for s in samples if s["student"] == student)
+    return next(s for s in all_samples() if s["student"] == student)
 
 
 @pytest.fixture(scope="session")
@@ -48,10 +46,24 @@ def reference_solutions() -> dict:
     return instructor_functions()
 
 
+def all_samples() -> list[dict]:
+    """Every sample declaration of autograde/samples.toml."""
+    with open(ROOT / "autograde" / "samples.toml", "rb") as handle:
+        return tomllib.load(handle)["sample"]
+
+
 @pytest.fixture(scope="session")
 def alternative_solutions() -> dict:
-    """Correct solutions written differently (loops, einsum, logaddexp): sample-alternative."""
+    """Correct solutions written differently (loops, einsum, logaddexp), of every chapter: the
+    replaced cells of each sample expected to get full marks. Each runs in a namespace of its
+    own plus the instructor's solutions of the functions its exercise may use."""
+    from prettynn.exercise import get
+
+    references = instructor_functions()
     namespace: dict = {}
-    for source in sample("sample-alternative")["replace"].values():
-        namespace.update(load_functions(source))
+    for entry in all_samples():
+        if entry["expect"] == "full":
+            for name, source in entry.get("replace", {}).items():
+                supplied = {used: references[used] for used in get(name).uses}
+                namespace[name] = load_functions(source, supplied)[name]
     return namespace

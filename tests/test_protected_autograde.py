@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import nbformat
+import pytest
 
 from prettynn.course import notebooks
 from prettynn.course.protected_autograde import _code_for, _structure_notes, graded_calls
+from prettynn.exercise import all_exercises
 
 from .conftest import ROOT
 
@@ -15,11 +17,11 @@ def release():
     return notebooks.read(notebooks.release_path(ROOT, "01_linear"))
 
 
-def test_the_hidden_test_cells_name_their_exercise_and_seed():
-    source = notebooks.read(notebooks.source_path(ROOT, "01_linear"))
+@pytest.mark.parametrize("chapter", notebooks.chapters(ROOT))
+def test_the_hidden_test_cells_name_their_exercise_and_seed(chapter):
+    source = notebooks.read(notebooks.source_path(ROOT, chapter))
     calls = [call for cell in source.cells if notebooks.is_test(cell) for call in graded_calls(cell.source)]
-    assert [name for name, _ in calls] == ["linear", "linear_backward", "relu", "relu_backward",
-                                           "cross_entropy", "cross_entropy_backward"]
+    assert [name for name, _ in calls] == [exercise.name for exercise in all_exercises(chapter)]
     assert len({seed for _, seed in calls}) == len(calls)
 
 

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import batch, book_pages, samples
+from . import batch, book_pages, exercise_cells, samples
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -15,6 +15,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="prettynn-course", description=__doc__)
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="the course directory")
     commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("sync", help="make each exercise's grading cells in solutions/ and the points table "
+                        "of book/instructors.md from the exercise declarations")
     commands.add_parser("book-pages", help="make book/chapters/*.ipynb from solutions/")
     commands.add_parser("samples", help="make autograde/submitted/* from autograde/samples.toml")
     grade = commands.add_parser("grade", help="autograde every submission of an assignment in parallel, "
@@ -28,7 +30,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{args.root} is not the course directory (no nbgrader_config.py); run from the repository root")
     if args.command == "grade":
         return grade_assignment(parser, args)
-    if args.command == "book-pages":
+    if args.command == "sync":
+        try:
+            written = exercise_cells.write(args.root)
+        except exercise_cells.AuthoringError as error:
+            parser.exit(2, f"prettynn-course sync: error: {error}\n")
+    elif args.command == "book-pages":
         written = book_pages.write_pages(args.root)
     else:
         written = samples.write_samples(args.root)
