@@ -32,8 +32,14 @@ book/vendor/.installed: node_modules/.installed
 	cp -R node_modules/mathjax/es5 book/vendor/mathjax
 	touch $@
 
+# The server's root is the course directory (nbgrader's extensions need nbgrader_config.py
+# there, and .venv/bin on PATH for alembic); the browser opens the chapter's notebook in
+# notebooks/. Root (as in a container) needs --allow-root.
+LAB_OPTIONS = --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks/$(CHAPTER)/$(CHAPTER).ipynb \
+	$(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: setup  ## open the student notebooks in JupyterLab
-	$(BIN)/jupyter lab notebooks/$(CHAPTER)/$(CHAPTER).ipynb
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab $(LAB_OPTIONS)
 
 book: setup book/vendor/.installed  ## build the website into _build/html
 	$(BIN)/prettynn-course book-pages

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 WRONG_RELU = "def relu(x):\n    return x.copy()  # wrong: negatives are kept\n"
 RIGHT_RELU = "def relu(x):\n    return np.maximum(x, 0)\n"
 
+# The attacker knows where the course lives: ``hand_in`` puts the graded copy's path here.
+COURSE_PLACEHOLDER = "__COURSE_ROOT__"
+
 FIND_COURSE = '''
 import json, os
 def course_root():
@@ -23,7 +26,7 @@ def course_root():
         if os.path.exists(os.path.join(here, "solutions", "01_linear", "01_linear.ipynb")):
             return here
         here = os.path.dirname(here)
-    return "/work/main"
+    return "__COURSE_ROOT__"
 '''
 
 TORCH_CALL = '''

@@ -24,7 +24,7 @@ from prettynn.course import notebooks, samples
 from prettynn.course.protected_autograde import graded_calls
 from prettynn.exercise import all_exercises
 
-from .attacks import ATTACKS, WARNING_RELU, Attack
+from .attacks import ATTACKS, COURSE_PLACEHOLDER, WARNING_RELU, Attack
 from .conftest import ROOT
 from .course import PLAIN_CONFIG, copy_course, environment, file_digests, graded_scores, hidden_lines, nbgrader, nbgrader_command
 
@@ -36,7 +36,9 @@ PROTECTED_FILES = ("nbgrader_config.py", "solutions", "notebooks", "autograde/su
 
 
 def hand_in(course: Path, student: str, exercise: str, code: str) -> None:
-    """Write a correct submission for ``student`` with ``exercise``'s cell replaced by ``code``."""
+    """Write a correct submission for ``student`` with ``exercise``'s cell replaced by ``code``
+    (in which the course's path, which an attacker may know, stands for ``COURSE_PLACEHOLDER``)."""
+    code = code.replace(COURSE_PLACEHOLDER, str(course))
     sample = {"student": student, "assignment": CHAPTER, "fill": "solutions", "replace": {exercise: code}}
     notebook = samples.submission(notebooks.read(notebooks.release_path(course, CHAPTER)),
                                   notebooks.read(notebooks.source_path(course, CHAPTER)), sample)
