@@ -10,41 +10,45 @@ from __future__ import annotations
 import pytest
 from bs4 import BeautifulSoup
 
-from prettynn.course import samples
+from prettynn.course import notebooks, samples
+from prettynn.exercise import all_exercises
 
 from .conftest import ROOT
 from .course import copy_course, hidden_lines, nbgrader
 
 pytestmark = pytest.mark.slow
-CHAPTER = "01_linear"
+CHAPTERS = notebooks.chapters(ROOT)
 
 
 @pytest.fixture(scope="module")
 def graded_course(root, tmp_path_factory):
-    """A copy of the course with every sample autograded and its feedback generated."""
+    """A copy of the course with every chapter's samples autograded (one nbgrader run per chapter)
+    and their feedback generated."""
     course = copy_course(root, tmp_path_factory.mktemp("course"))
-    nbgrader(course, "generate_assignment", CHAPTER, "--force")
-    nbgrader(course, "autograde", CHAPTER)
-    nbgrader(course, "generate_feedback", CHAPTER)
+    for chapter in CHAPTERS:
+        nbgrader(course, "generate_assignment", chapter, "--force")
+        nbgrader(course, "autograde", chapter)
+        nbgrader(course, "generate_feedback", chapter)
     return course
 
 
-def exercise_scores(course, student: str) -> dict:
+def exercise_scores(course, chapter: str, student: str) -> dict:
     """``{test cell grade_id: (score, max_score)}`` of one student's submission."""
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{course}/autograde/gradebook.db") as gradebook:
-        submission = gradebook.find_submission_notebook(CHAPTER, CHAPTER, student)
+        submission = gradebook.find_submission_notebook(chapter, chapter, student)
         return {grade.name: (grade.score, grade.max_score) for grade in submission.grades if grade.max_score}
 
 
-SAMPLES = [s for s in samples.load_spec(ROOT) if s["assignment"] == CHAPTER]
+SAMPLES = samples.load_spec(ROOT)
 
 
-@pytest.mark.parametrize("sample", SAMPLES, ids=[s["student"] for s in SAMPLES])
+@pytest.mark.parametrize("sample", SAMPLES, ids=[f"{s['assignment']}-{s['student']}" for s in SAMPLES])
 def test_sample_gets_its_expected_score(graded_course, sample):
-    scores = exercise_scores(graded_course, sample["student"])
-    assert len(scores) == 6
+    chapter = sample["assignment"]
+    scores = exercise_scores(graded_course, chapter, sample["student"])
+    assert len(scores) == len(all_exercises(chapter))
     losing = {f"test_{name}" for name in sample.get("loses", [])}
     for cell, (score, max_score) in scores.items():
         if sample["expect"] == "zero":
@@ -56,7 +60,7 @@ def test_sample_gets_its_expected_score(graded_course, sample):
 
 
 def test_feedback_contains_no_hidden_test_source(graded_course, root):
-    pages = sorted((graded_course / "autograde" / "feedback").glob(f"*/{CHAPTER}/*.html"))
+    pages = sorted((graded_course / "autograde" / "feedback").glob("*/*/*.html"))
     assert len(pages) == len(SAMPLES)
     secrets = hidden_lines(root) + ["BEGIN HIDDEN TESTS", "END HIDDEN TESTS"]
     assert secrets
@@ -67,6 +71,6 @@ def test_feedback_contains_no_hidden_test_source(graded_course, root):
 
 
 def test_feedback_explains_a_failed_exercise(graded_course):
-    page = graded_course / "autograde" / "feedback" / "sample-relu-grad-at-zero" / CHAPTER / f"{CHAPTER}.html"
+    page = graded_course / "autograde" / "feedback" / "sample-relu-grad-at-zero" / "01_linear" / "01_linear.html"
     text = BeautifulSoup(page.read_text(), "html.parser").get_text()
     assert "the mask is x > 0, not x >= 0" in text

@@ -1,0 +1,107 @@
+"""Feedback names a mistake only when the mistake explains the output (reported misses of chapter 01)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from prettynn.checks import CheckFailure, check
+from prettynn.exercise import get
+from prettynn.exercises import linear as declarations
+from prettynn.grading import evaluate, hidden_verdict
+
+from .conftest import load_functions
+
+
+def visible(name: str, source: str):
+    """The visible verdict of the function ``name`` defined by ``source``."""
+    exercise = get(name)
+    return evaluate(exercise, load_functions(source)[name], exercise.visible_cases())
+
+
+def hints(verdict) -> set[str]:
+    return {result.hint for result in verdict.failures if result.hint}
+
+
+def test_log_of_a_row_shifted_softmax_is_not_told_to_shift():
+    source = '''
+def cross_entropy(logits, target):
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    p = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+    return -np.log(p[np.arange(len(target)), target]).mean()
+'''
+    verdict = visible("cross_entropy", source)
+    assert not verdict.all_passed
+    assert hints(verdict) == {declarations.LOG_OF_SOFTMAX_HINT}
+
+
+def test_a_shift_by_the_batch_maximum_fails_a_visible_case_with_its_hint():
+    source = '''
+def cross_entropy(logits, target):
+    shifted = logits - logits.max()
+    log_norm = np.log(np.exp(shifted).sum(axis=1))
+    return (log_norm - shifted[np.arange(len(target)), target]).mean()
+'''
+    verdict = visible("cross_entropy", source)
+    assert hints(verdict) == {declarations.GLOBAL_SHIFT_HINT}
+
+
+def test_no_shift_at_all_gets_the_shift_hint():
+    source = '''
+def cross_entropy(logits, target):
+    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    return -np.log(p[np.arange(len(target)), target]).mean()
+'''
+    assert hints(visible("cross_entropy", source)) == {declarations.MAX_SHIFT_HINT}
+
+
+def test_a_matmul_error_of_a_correct_formula_is_not_a_transposed_weight():
+    source = '''
+def linear(x, weight, bias=None):
+    out = (weight @ x.T).T
+    return out if bias is None else out + bias
+'''
+    verdict = visible("linear", source)
+    assert not verdict.all_passed  # wrong for extra batch axes
+    assert hints(verdict) == set()
+
+
+def test_a_transposed_weight_is_still_named():
+    verdict = visible("linear", "def linear(x, weight, bias=None):\n    return x @ weight + (0 if bias is None else bias)\n")
+    assert any("x @ weight.T" in hint for hint in hints(verdict))
+
+
+COLUMN_SHIFTED = "np.exp(logits - logits.max(0)) / np.exp(logits - logits.max(0)).sum(axis=0, keepdims=True)"
+
+
+@pytest.mark.parametrize("normalise", ["e / e.sum(axis=0, keepdims=True)", COLUMN_SHIFTED])
+def test_softmax_over_the_wrong_axis_in_the_backward_gets_its_hint(normalise):
+    source = f'''
+def cross_entropy_backward(logits, target):
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p = {normalise}
+    p[np.arange(len(target)), target] -= 1
+    return p / len(target)
+'''
+    assert hints(visible("cross_entropy_backward", source)) == {declarations.WRONG_AXIS_HINT}
+
+
+def test_an_in_place_change_names_the_argument_with_a_general_fix():
+    verdict = visible("linear", "def linear(x, weight, bias=None):\n    x += 0\n    x[...] = x @ weight.T if x.shape[-1] == weight.shape[0] else x\n    return x @ weight.T + (0 if bias is None else bias)\n")
+    problems = [r.problem for r in verdict.failures]
+    assert "linear modified its input `x` in place." in problems
+    result = next(r for r in verdict.failures if r.problem.endswith("in place."))
+    assert "argument" not in result.problem and "np.maximum" not in result.hint
+
+
+def test_a_scalar_result_prints_as_a_number():
+    with pytest.raises(CheckFailure) as failure:
+        check("cross_entropy", lambda logits, target: np.float64(1e4))
+    message = str(failure.value)
+    assert "expected loss: " in message and "[" not in message.split("expected loss: ")[1].split("\n")[0]
+    assert "index ()" not in message
+
+
+def test_every_cross_entropy_mistake_still_loses_hidden_points(reference_solutions):
+    for mistake in declarations.CROSS_ENTROPY_MISTAKES:
+        assert hidden_verdict("cross_entropy", mistake.output).points() < get("cross_entropy").points, mistake.name
