@@ -34,9 +34,9 @@ book/vendor/.installed: node_modules/.installed
 
 # The server's root is the course directory (nbgrader's extensions need nbgrader_config.py
 # there, and .venv/bin on PATH for alembic); the browser opens the chapter's notebook in
-# notebooks/. Root (as in a container) needs --allow-root.
+# notebooks/. Root (as in a container) needs --allow-root. LAB_ARGS adds options (--no-browser, --port=N).
 LAB_OPTIONS = --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks/$(CHAPTER)/$(CHAPTER).ipynb \
-	$(if $(filter 0,$(shell id -u)),--allow-root)
+	$(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 lab: setup  ## open the student notebooks in JupyterLab
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab $(LAB_OPTIONS)

@@ -25,6 +25,7 @@ from bs4 import BeautifulSoup
 
 from prettynn.course import book_pages
 
+from .browser import browser  # noqa: F401  (a fixture)
 from .test_autograde import hidden_lines
 
 pytestmark = pytest.mark.slow
@@ -141,29 +142,6 @@ def served(site):
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
-
-
-def chromium_path() -> str:
-    """Debian's Chromium, or fail in CI / skip on a laptop without it."""
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path:
-        return path
-    if os.environ.get("CI"):
-        pytest.fail("Chromium is required in CI (make browser installs it)")
-    pytest.skip("Chromium is not installed (make browser installs it)")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Headless Chromium driven by Playwright, with no network of its own."""
-    from playwright.sync_api import sync_playwright
-
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--no-first-run"]
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=chromium_path(), args=flags)
-        yield instance
-        instance.close()
 
 
 @pytest.mark.parametrize("page_path", ["book/intro.html", "book/chapters/01_linear.html",

@@ -1,0 +1,91 @@
+"""`make lab`, the README's first command, in a real browser: the student release opens in
+JupyterLab, its cells run, a blank exercise's check says so kindly, and the server logs no error.
+
+The course is copied to a temporary folder (its `.venv` linked), so that JupyterLab's
+files (checkpoints, language-server documents) never land in the repository.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from .browser import browser  # noqa: F401  (a fixture)
+
+pytestmark = pytest.mark.slow
+LAB_FILES = ("Makefile", "pyproject.toml", "README.md", "nbgrader_config.py", "notebooks", "solutions")
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "screenshots"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(root, tmp_path_factory):
+    """`make lab` running on a copy of the course: its URL with token, and its log (read at the end)."""
+    course = tmp_path_factory.mktemp("lab")
+    for name in LAB_FILES:
+        (shutil.copytree if (root / name).is_dir() else shutil.copy2)(root / name, course / name)
+    (course / ".venv").symlink_to(root / ".venv")
+    log_path = course / "lab.log"
+    port = free_port()
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(["make", "lab", f"LAB_ARGS=--no-browser --port={port} --ServerApp.port_retries=0"],
+                                   cwd=course, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                   env={**os.environ, "JUPYTER_RUNTIME_DIR": str(course / "runtime")})
+    try:
+        url = wait_for_url(log_path, process)
+        yield url, log_path
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def wait_for_url(log_path: Path, process: subprocess.Popen, seconds: float = 120) -> str:
+    """The server's URL with its token, once it is printed."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = re.search(r"http://127\.0\.0\.1:\d+/lab\S*\?token=\w+", log_path.read_text())
+        if found:
+            return found.group(0)
+        if process.poll() is not None:
+            pytest.fail(f"make lab exited {process.returncode}:\n{log_path.read_text()[-3000:]}")
+        time.sleep(0.5)
+    pytest.fail(f"make lab printed no URL in {seconds} s:\n{log_path.read_text()[-3000:]}")
+
+
+def test_the_release_opens_runs_and_the_server_logs_no_error(browser, lab):
+    url, log_path = lab
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(url)
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60000)
+    assert page.get_by_role("tab", name="01_linear.ipynb").count() == 1
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+    page.wait_for_selector("text=not attempted yet", timeout=120000)
+    ready = page.locator(".jp-OutputArea-output", has_text="Ready (prettynn").count()
+    assert ready == 1, "the setup cell did not say it is ready"
+    assert page.locator("text=Error displaying widget").count() == 0
+    assert page.locator("text=Traceback").count() == 0
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "jupyterlab-01_linear.png"))
+    page.close()
+    time.sleep(1)
+    log = log_path.read_text()
+    errors = [line for line in log.splitlines() if line.startswith("[E ") or "Traceback" in line]
+    assert not errors, "\n".join(errors)
