@@ -49,11 +49,20 @@ def lab(root, tmp_path_factory):
         url = wait_for_url(log_path, process)
         yield url, log_path
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        stop(process)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """End the server and everything it started (a group that is already gone is fine)."""
+    for signum in (signal.SIGTERM, signal.SIGKILL):
         try:
+            os.killpg(process.pid, signum)
             process.wait(timeout=20)
+            return
+        except ProcessLookupError:
+            return
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            continue
 
 
 def wait_for_url(log_path: Path, process: subprocess.Popen, seconds: float = 120) -> str:
