@@ -26,10 +26,17 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-book/vendor/.installed: node_modules/.installed
+# What the website serves itself: MathJax, and for widgets RequireJS, html-manager (with
+# its fonts) and anywidget's front end (from the anywidget wheel), plus RequireJS's config.
+WIDGET_ASSETS = node_modules/requirejs/require.js book/assets/require-config.js \
+	$(filter-out %.map %.txt %/embed.js %/libembed-amd.js,$(wildcard node_modules/@jupyter-widgets/html-manager/dist/*))
+
+book/vendor/.installed: node_modules/.installed $(VENV)/.installed book/assets/require-config.js
 	rm -rf book/vendor
-	mkdir -p book/vendor
+	mkdir -p book/vendor/widgets
 	cp -R node_modules/mathjax/es5 book/vendor/mathjax
+	cp $(WIDGET_ASSETS) book/vendor/widgets/
+	cp "$$($(BIN)/python -c 'import anywidget, pathlib; print(pathlib.Path(anywidget.__file__).parent / "nbextension" / "index.js")')" book/vendor/widgets/anywidget.js
 	touch $@
 
 # The server's root is the course directory (nbgrader's extensions need nbgrader_config.py

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from .site import served, site  # noqa: F401, E402  (session fixtures: one built site for every test)
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -3,55 +3,27 @@
 - no page loads a script, stylesheet, image, font or frame from another host (checked in
   the HTML and CSS, and again in Chromium, where every request is watched);
 - hidden tests never appear and solutions are folded;
-- math is typeset by the vendored MathJax (a screenshot of each page is kept in
-  benchmarks/results/screenshots for a person to look at).
+- the chapters' outputs are what their code should print.
+
+The site is built once per test session (``tests/site.py``); tests/test_site_browser.py
+looks at every page in Chromium.
 """
 
 from __future__ import annotations
 
-import functools
-import http.server
-import os
 import re
-import shutil
-import subprocess
-import sys
-import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 from bs4 import BeautifulSoup
 
-from prettynn.course import book_pages
-
-from .browser import browser  # noqa: F401  (a fixture)
-from .test_autograde import hidden_lines
+from .course import hidden_lines
 
 pytestmark = pytest.mark.slow
-BOOK_FILES = ("_config.yml", "_toc.yml", "book", "solutions")
 LOADING_ATTRIBUTES = {"script": "src", "link": "href", "img": "src", "iframe": "src", "source": "src",
                       "video": "src", "audio": "src", "embed": "src", "object": "data", "image": "href"}
 CSS_URL = re.compile(r"""(?:url\(\s*['"]?|@import\s+['"])([^'")\s]+)""")
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "screenshots"
-
-
-@pytest.fixture(scope="module")
-def site(root, tmp_path_factory) -> Path:
-    """The HTML of the book built from a copy of the repository."""
-    if not (root / "book" / "vendor" / "mathjax" / "tex-chtml.js").exists():
-        pytest.fail("book/vendor is missing: run the tests with `make test` (it vendors MathJax)")
-    copy = tmp_path_factory.mktemp("book")
-    for name in BOOK_FILES:
-        source = root / name
-        (shutil.copytree if source.is_dir() else shutil.copy2)(source, copy / name)
-    shutil.rmtree(copy / "book" / "chapters", ignore_errors=True)
-    book_pages.write_pages(copy)
-    command = [str(Path(sys.executable).with_name("jupyter-book")), "build", "--warningiserror", "--keep-going", "."]
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    done = subprocess.run(command, cwd=copy, env=env, capture_output=True, text=True, timeout=1200)
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
-    return copy / "_build" / "html"
 
 
 def pages(site: Path) -> list[Path]:
@@ -126,39 +98,3 @@ def test_hidden_tests_never_appear_and_solutions_are_folded(site, root):
     solution = next(cell for cell in chapter.select("div.cell") if "def linear(" in cell.get_text())
     assert "tag_hide-input" in solution["class"]
     assert solution.find("details"), "the solution cell is not folded"
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        """Keep the test output clean."""
-
-
-@pytest.fixture(scope="module")
-def served(site):
-    """The site served on a free loopback port; yields its base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
-
-@pytest.mark.parametrize("page_path", ["book/intro.html", "book/chapters/01_linear.html",
-                                       "book/exercises.html", "book/instructors.html"])
-def test_page_in_chromium_requests_only_its_own_host_and_typesets_math(browser, served, page_path):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    requested = []
-    page.on("request", lambda request: requested.append(request.url))
-    page.goto(f"{served}/{page_path}", wait_until="networkidle")
-    foreign = [url for url in requested if not url.startswith(served) and not url.startswith("data:")]
-    assert not foreign, foreign
-    failed_math = page.evaluate("document.querySelectorAll('mjx-merror, .MathJax_Error').length")
-    assert failed_math == 0
-    if page_path.endswith("01_linear.html"):
-        page.wait_for_selector("mjx-container", timeout=20000)
-        assert page.evaluate("document.querySelectorAll('mjx-container').length") > 10
-        assert page.evaluate("document.querySelectorAll('div.cell_output img').length") >= 1
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / (Path(page_path).stem + ".png")))
-    page.close()

@@ -6,7 +6,8 @@ solution cell in the instructor notebook: a code cell that defines the function 
 delimiters. ``sync`` does the clerical rest:
 
 - the solution cell gets its nbgrader metadata (grade id ``NAME``);
-- right after it come a locked check cell ``check_NAME`` (the visible check) and a locked,
+- right after it come a locked check cell ``check_NAME`` (the visible check, tagged
+  ``raises-exception`` so that running all cells goes on past it) and a locked,
   graded test cell ``test_NAME`` worth the declared points, whose hidden region calls
   ``grade("NAME", NAME, seed=S)``; an existing seed is kept, a new exercise gets a fresh
   random one (it lives only in the instructor notebook, so students cannot reproduce the
@@ -96,6 +97,7 @@ def _grading_cells(exercise: Exercise, seed: int, ids: dict[str, str]) -> list:
     check = nbformat.v4.new_code_cell(check_source(name))
     check.id = ids.get(f"check_{name}", f"check-{name}")
     check.metadata["nbgrader"] = _metadata(f"check_{name}", solution=False, grade=False, locked=True)
+    check.metadata["tags"] = ["raises-exception"]  # "Run all" goes on past an exercise not solved yet
     test = nbformat.v4.new_code_cell(test_source(name, seed))
     test.id = ids.get(f"test_{name}", f"test-{name}")
     test.metadata["nbgrader"] = _metadata(f"test_{name}", solution=False, grade=True, locked=True,
