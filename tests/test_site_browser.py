@@ -79,6 +79,8 @@ def open_offline(browser, served: str):
             if response.status >= 400 else None)
     page.on("console", lambda message: record["console"].append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: record["console"].append(str(error)))
+    page.on("requestfinished", lambda request: record.__setitem__(
+        "bytes", record["bytes"] + max(request.sizes()["responseBodySize"], 0)))
     return page, record
 
 
@@ -164,6 +166,7 @@ def test_every_page_is_whole_offline_and_its_widgets_respond(browser, site, serv
             found.append(f"{widgets['expected']} widgets saved, {widgets['rendered']} rendered")
         found += exercise_widgets(page)
         page.screenshot(path=str(SCREENSHOTS / (path.replace("/", "-").removesuffix(".html") + ".png")), full_page=True)
+        page_weights[path] = record["bytes"]
         page.close()
         if found:
             problems[path] = found
@@ -205,15 +208,13 @@ def test_a_notebook_that_fails_fails_the_build_naming_the_cell_and_error(root, t
 
 def write_measurements(site: Path) -> None:
     """Save page weights, the site's size, widget redraw times and build times in benchmarks/results/site.md."""
-    weights = {}
-    for path in site_pages(site):
-        html = site / path
-        weights[path] = html.stat().st_size
     total = sum(p.stat().st_size for p in site.rglob("*") if p.is_file())
-    heaviest = max(weights, key=weights.get)
+    heaviest = max(page_weights, key=page_weights.get)
     lines = ["# The website, measured by tests/test_site_browser.py", "",
              f"- site size: {total / 2**20:.1f} MiB in {sum(1 for p in site.rglob('*') if p.is_file())} files",
-             f"- heaviest page (HTML alone, images inline): {heaviest}, {weights[heaviest] / 2**10:.0f} KiB"]
+             f"- heaviest page, everything the browser loaded for it: {heaviest}, "
+             f"{page_weights[heaviest] / 2**20:.1f} MiB"]
+    lines += [f"  - {path}: {weight / 2**10:.0f} KiB" for path, weight in sorted(page_weights.items())]
     lines += [f"- build, {what}: {seconds:.0f} s" for what, seconds in site_build_seconds.items()]
     if redraw_times:
         lines.append(f"- widget redraw after one interaction, as measured in the browser: "
