@@ -77,7 +77,7 @@ release: setup  ## make the grading cells from the declarations, then regenerate
 	$(BIN)/prettynn-course sync
 	$(BIN)/nbgrader generate_assignment $(CHAPTER) --force
 
-samples: setup  ## regenerate the sample submissions from autograde/samples.toml
+samples: setup  ## regenerate the sample submissions from autograde/samples/*.toml
 	$(BIN)/prettynn-course samples
 
 clean:  ## remove built and generated files (keeps .venv and node_modules)

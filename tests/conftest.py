@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -18,11 +17,6 @@ def load_functions(source: str, supplied: dict | None = None) -> dict:
     namespace = {"np": np, **(supplied or {})}
     exec(compile(source, "<submission>", "exec"), namespace)
     return namespace
-
-
-def sample(student: str) -> dict:
-    """One sample declaration of autograde/samples.toml."""
-    return next(s for s in all_samples() if s["student"] == student)
 
 
 @pytest.fixture(scope="session")
@@ -49,9 +43,10 @@ def reference_solutions() -> dict:
 
 
 def all_samples() -> list[dict]:
-    """Every sample declaration of autograde/samples.toml."""
-    with open(ROOT / "autograde" / "samples.toml", "rb") as handle:
-        return tomllib.load(handle)["sample"]
+    """Every sample declaration of autograde/samples/*.toml."""
+    from prettynn.course.samples import load_spec
+
+    return load_spec(ROOT)
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,7 @@ c.Autograde.autograde_preprocessors = [
 c.Execute.timeout = 15
 '''
 
-COURSE_FILES = ("nbgrader_config.py", "solutions", "notebooks", "autograde/samples.toml", "autograde/submitted")
+COURSE_FILES = ("nbgrader_config.py", "solutions", "notebooks", "autograde/samples", "autograde/submitted")
 
 
 def copy_course(root: Path, destination: Path) -> Path:

@@ -31,7 +31,7 @@ from .course import PLAIN_CONFIG, copy_course, environment, file_digests, graded
 pytestmark = pytest.mark.slow
 CHAPTER = "01_linear"
 MAX_POINTS = {f"test_{e.name}": float(e.points) for e in all_exercises(CHAPTER)}
-PROTECTED_FILES = ("nbgrader_config.py", "solutions", "notebooks", "autograde/submitted", "autograde/samples.toml")
+PROTECTED_FILES = ("nbgrader_config.py", "solutions", "notebooks", "autograde/submitted", "autograde/samples")
 
 
 

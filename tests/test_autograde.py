@@ -2,7 +2,7 @@
 
 The course is copied to a temporary folder, the release is generated (which records the
 tests in a fresh gradebook), every sample in autograde/submitted is autograded, and
-feedback is generated. Expected scores come from autograde/samples.toml.
+feedback is generated. Expected scores come from autograde/samples/<chapter>.toml.
 """
 
 from __future__ import annotations

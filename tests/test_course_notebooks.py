@@ -7,7 +7,7 @@ import json
 import nbformat
 import pytest
 
-from prettynn.course import exercise_cells, notebook_regions, notebooks, samples
+from prettynn.course import book_pages, exercise_cells, notebook_regions, notebooks, samples
 from prettynn.exercise import all_exercises
 
 from .conftest import ROOT
@@ -25,6 +25,11 @@ def test_grading_cells_are_what_the_declarations_make(root, chapter):
     committed = notebooks.read(notebooks.source_path(root, chapter))
     assert exercise_cells.sync(committed, chapter) == committed, (
         f"solutions/{chapter} differs from its exercise declarations: run `make release CHAPTER={chapter}`")
+
+
+def test_table_of_contents_lists_every_chapter(root):
+    toc = (root / book_pages.TOC).read_text()
+    assert book_pages.with_chapters(toc, CHAPTERS) == toc, "run `prettynn-course book-pages` (make book)"
 
 
 def test_points_table_is_what_the_declarations_make(root):

@@ -150,6 +150,23 @@ def test_a_biased_random_output_fails_with_the_property_hint():
         assert verdict.failures[0].hint == "keep each element with probability 1 - p."
 
 
+REPEATED = [Case("shape (20, 30), p = 0.5, a seeded generator, called twice", ((20, 30), 0.5, np.random.default_rng(3)),
+                 twice=True)]
+
+
+def test_a_function_that_draws_from_its_generator_repeats_with_the_same_seed():
+    right = "def coin(shape, p, rng):\n    return (rng.random(shape) >= p).astype(float)\n"
+    for verdict in both(COIN, right, REPEATED):
+        assert verdict.all_passed, [r.report() for r in verdict.failures]
+
+
+def test_a_function_that_ignores_its_generator_is_told_to_use_it():
+    ignores = "def coin(shape, p, rng):\n    return (np.random.default_rng().random(shape) >= p).astype(float)\n"
+    for verdict in both(COIN, ignores, REPEATED):
+        assert "returned different results" in verdict.failures[0].problem
+        assert "draw every random number from the `rng`" in verdict.failures[0].hint
+
+
 def test_hoeffding_margin_gives_the_promised_false_failure_rate():
     # 2 exp(-2 n t^2) at the margin is the chosen probability (value range 1)
     n = 10_000

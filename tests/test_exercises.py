@@ -25,7 +25,7 @@ def test_reference_solution_gets_full_marks(name, reference_solutions):
 
 @pytest.mark.parametrize("name", EXERCISES)
 def test_differently_written_solution_gets_full_marks(name, alternative_solutions):
-    assert name in alternative_solutions, f"no sample with expect = 'full' in autograde/samples.toml replaces {name}"
+    assert name in alternative_solutions, f"no sample with expect = 'full' in autograde/samples/ replaces {name}"
     verdict = hidden_verdict(name, alternative_solutions[name], seed=7)
     assert verdict.all_passed, [r.report() for r in verdict.failures[:2]]
 

@@ -18,7 +18,8 @@ An ``Exercise`` owns:
 - ``kind``: what the function returns: arrays (``"array"``), one number (``"number"``)
   or one integer (``"integer"``, compared exactly).
 
-A case may instead expect an exception (``Case.raises``): raising it is then the right answer.
+A case may instead expect an exception (``Case.raises``): raising it is then the right answer;
+or ask for two calls that must agree (``Case.twice``).
 
 The declarations live in ``prettynn.exercises``; ``get(name)`` finds one by its
 function name, which is also its nbgrader ``grade_id``.
@@ -44,6 +45,9 @@ class Case:
     shown to students for hidden cases too, so it names the kind, never the values.
     ``args``/``kwargs`` are what the function receives (NumPy arrays and plain values).
     ``raises`` names the exception class the call must raise (``"ValueError"``), if any.
+    ``twice`` calls the function a second time on fresh copies of the same inputs (a seeded
+    ``numpy.random.Generator`` included): both calls must return the same, so a random
+    function must draw only from the generator it is given.
     """
 
     description: str
@@ -52,6 +56,7 @@ class Case:
     rtol: float = RTOL
     atol: float = ATOL
     raises: str = ""
+    twice: bool = False
 
     def signature(self, names: list[str]) -> str:
         """The call's arguments, named by ``names``: ``x=array(4, 3) float64, bias=None``."""

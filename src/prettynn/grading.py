@@ -174,7 +174,8 @@ class Outcome:
     student's line that raised it, ``torch_calls`` any call into torch, ``args_after`` and
     ``kwargs_after`` the inputs after the call (to catch in-place changes, and to read the
     arguments it must update). ``problem`` is set when the call produced nothing to judge
-    (the sandbox stopped, its output was unreadable).
+    (the sandbox stopped, its output was unreadable). ``again`` is what a second call on the
+    same inputs returned, for a case that asks for two (``Case.twice``).
     """
 
     result: object = None
@@ -185,6 +186,7 @@ class Outcome:
     args_after: tuple = ()
     kwargs_after: dict = dataclasses.field(default_factory=dict)
     problem: str = ""
+    again: object = None
 
     @property
     def raised(self) -> bool:
@@ -207,7 +209,20 @@ def _call_student(fn, case: Case) -> Outcome:
         except (Exception, SystemExit) as exc:  # a student's crash fails the case, not the run
             return Outcome(error_type=type(exc).__name__, error=str(exc), where=_student_frame(exc),
                            torch_calls=tuple(torch_calls), args_after=args, kwargs_after=kwargs)
-    return Outcome(result=result, torch_calls=tuple(torch_calls), args_after=args, kwargs_after=kwargs)
+    again = _call_again(fn, case) if case.twice else None
+    return Outcome(result=result, torch_calls=tuple(torch_calls), args_after=args, kwargs_after=kwargs, again=again)
+
+
+def _call_again(fn, case: Case):
+    """What ``fn`` returns on fresh copies of the case's inputs (an exception counts as ``None``)."""
+    sink = io.StringIO()
+    with warnings.catch_warnings(), np.errstate(all="ignore"), \
+            contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        warnings.simplefilter("ignore")
+        try:
+            return fn(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+        except (Exception, SystemExit):
+            return None
 
 
 def _student_frame(error: BaseException) -> str:
@@ -415,6 +430,29 @@ def _compare_updates(exercise: Exercise, case: Case, outcome: Outcome, expected_
     return None
 
 
+def _same(first, second) -> bool:
+    """True when two returned values are equal, component by component (arrays exactly, NaN = NaN)."""
+    try:
+        first_array, second_array = np.asarray(first, dtype=np.float64), np.asarray(second, dtype=np.float64)
+    except (TypeError, ValueError):
+        return first is second or first == second
+    return first_array.shape == second_array.shape and np.array_equal(first_array, second_array, equal_nan=True)
+
+
+def _compare_repeat(exercise: Exercise, case: Case, outcome: Outcome, components: tuple) -> CaseResult | None:
+    """For a case called twice: the second call must have returned what the first did."""
+    if not case.twice:
+        return None
+    again, problem = _unpack(exercise, outcome.again)
+    if problem or not all(_same(a, b) for a, b in zip(components, again)):
+        return CaseResult(
+            case, False, f"two calls of {exercise.name} on the same inputs, with generators seeded alike, "
+                         "returned different results.",
+            hint="draw every random number from the `rng` you are given (not from np.random or a new "
+                 "default_rng()), so that a seed reproduces a run.")
+    return None
+
+
 def _check_properties(exercise: Exercise, case: Case, components: tuple) -> CaseResult | None:
     """Run the exercise's properties on what the function returned; the first failure, or ``None``."""
     for prop in exercise.properties:
@@ -506,6 +544,7 @@ def _judge_outcome(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResu
             if problem:
                 return CaseResult(case, False, problem)
     return (_compare_updates(exercise, case, outcome, expected_after)
+            or _compare_repeat(exercise, case, outcome, components)
             or _check_properties(exercise, case, components)
             or CaseResult(case, True))
 

@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("sync", help="make each exercise's grading cells in solutions/ and the points table "
                         "of book/instructors.md from the exercise declarations")
     commands.add_parser("book-pages", help="make book/chapters/*.ipynb from solutions/")
-    commands.add_parser("samples", help="make autograde/submitted/* from autograde/samples.toml")
+    commands.add_parser("samples", help="make autograde/submitted/* from autograde/samples/*.toml")
     grade = commands.add_parser("grade", help="autograde every submission of an assignment in parallel, "
                                 "export grades.csv and write the class report")
     grade.add_argument("assignment", help="the assignment id, e.g. 01_linear")

@@ -1,4 +1,4 @@
-"""Make the sample submissions under ``autograde/submitted`` from ``autograde/samples.toml``.
+"""Make the sample submissions under ``autograde/submitted`` from ``autograde/samples/<chapter>.toml``.
 
 A sample is the student release with its solution cells filled in: from the instructor
 source (``fill = "solutions"``), left as released (``fill = "none"``), and with some
@@ -13,13 +13,20 @@ from pathlib import Path
 
 from . import notebooks
 
-SPEC = "autograde/samples.toml"
+SPECS = "autograde/samples"
 
 
 def load_spec(root: Path) -> list[dict]:
-    """The sample declarations of ``autograde/samples.toml``."""
-    with open(root / SPEC, "rb") as handle:
-        return tomllib.load(handle)["sample"]
+    """The sample declarations of every chapter (``autograde/samples/<chapter>.toml``), in chapter order."""
+    declared = []
+    for path in sorted((root / SPECS).glob("*.toml")):
+        with open(path, "rb") as handle:
+            entries = tomllib.load(handle).get("sample", [])
+        wrong = [entry["student"] for entry in entries if entry.get("assignment") != path.stem]
+        if wrong:
+            raise ValueError(f"{path.relative_to(root)}: samples of another assignment: {', '.join(wrong)}")
+        declared += entries
+    return declared
 
 
 def submission(release, source, sample: dict):

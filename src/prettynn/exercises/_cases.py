@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from ..compare import FLOAT32_ATOL, FLOAT32_RTOL
@@ -40,7 +42,8 @@ def as_float32(case: Case) -> Case:
             return value.astype(np.float32)
         return value
 
-    return Case(
+    return dataclasses.replace(
+        case,
         description=f"{case.description}, float32 inputs",
         args=tuple(convert(value) for value in case.args),
         kwargs={key: convert(value) for key, value in case.kwargs.items()},

@@ -342,7 +342,9 @@ def _outcome(record, arrays: dict, stopped: str) -> Outcome:
         if "error_type" in record:
             return Outcome(error_type=str(record["error_type"])[:80], error=str(record["error"])[:400],
                            where=str(record.get("where", ""))[:80], args_after=after, kwargs_after=kwargs_after)
-        return Outcome(result=_decode(record["result"], arrays), args_after=after, kwargs_after=kwargs_after)
+        again = _decode(record["again"], arrays) if "again" in record else None
+        return Outcome(result=_decode(record["result"], arrays), args_after=after, kwargs_after=kwargs_after,
+                       again=again)
     except (KeyError, ValueError, TypeError, IndexError, AttributeError):
         return Outcome(problem="its result could not be read by the grader.")
 
@@ -380,7 +382,7 @@ def run_solution(source: str, name: str, cases: list[Case], limits: Limits = Lim
              "supplied": [{"name": s.name, "source": s.source, "uses": list(s.uses)} for s in supplied],
              "uses": list(uses)}))
         with open(job / "cases.pkl", "wb") as handle:
-            pickle.dump([(case.args, case.kwargs) for case in cases], handle)
+            pickle.dump([(case.args, case.kwargs, case.twice) for case in cases], handle)
         started = time.perf_counter()
         process, isolation = _start(job, limits, bubblewrap)
         stopped = _wait(process, limits.total_seconds)
