@@ -18,7 +18,7 @@ from prettynn import exercise as exercise_module
 from prettynn import statistics
 from prettynn.checks import FailsWhenGraded, check
 from prettynn.course import notebooks, references
-from prettynn.exercise import Case, Exercise, Property, dependencies
+from prettynn.exercise import Case, Exercise, Mistake, Property, dependencies
 from prettynn.grading import Verdict, evaluate, judge
 from prettynn.sandbox.runner import Limits, Supplied, run_solution
 
@@ -53,8 +53,11 @@ def accumulate_reference(x, total, momentum=0.5):
     return x.mean()
 
 
+MOMENTUM_REVERSED = Mistake("momentum reversed", "the new value gets weight momentum, the old one 1 - momentum.",
+                            output=lambda x, total, momentum=0.5: momentum * total + (1 - momentum) * x.sum(axis=0),
+                            component="total")
 ACCUMULATE = Exercise("accumulate", "test", 1, accumulate_reference, ("mean",), lambda: [], lambda rng: [],
-                      kind="number", updates=("total",))
+                      mistakes=(MOMENTUM_REVERSED,), kind="number", updates=("total",))
 ACCUMULATE_CASES = [Case("positional", (np.arange(6.0).reshape(3, 2), np.ones(2))),
                     Case("as keywords", (np.arange(4.0).reshape(2, 2),), {"total": np.ones(2), "momentum": 0.25})]
 
@@ -77,6 +80,14 @@ def test_wrong_values_in_an_updated_argument_fail():
     wrong = "def accumulate(x, total, momentum=0.5):\n    total += momentum * x.sum(0)\n    return x.mean()\n"
     for verdict in both(ACCUMULATE, wrong, ACCUMULATE_CASES):
         assert verdict.passed == 0 and "`total after the call` has wrong values" in verdict.failures[0].problem
+
+
+def test_a_mistake_in_an_updated_argument_is_named():
+    reversed_momentum = ("def accumulate(x, total, momentum=0.5):\n"
+                         "    total[...] = momentum * total + (1 - momentum) * x.sum(0)\n    return x.mean()\n")
+    for verdict in both(ACCUMULATE, reversed_momentum, ACCUMULATE_CASES):
+        assert verdict.passed == 1  # with momentum 0.5 the mistake gives the right answer
+        assert {r.hint for r in verdict.failures} == {MOMENTUM_REVERSED.hint}
 
 
 def test_an_input_modified_in_place_is_named_with_its_name():

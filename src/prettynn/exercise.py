@@ -77,8 +77,9 @@ class Mistake:
     """A known wrong answer and the hint that names it.
 
     ``output(*args, **kwargs)`` computes the mistaken answer with NumPy (for the
-    component ``component`` of a multi-output function, or the whole output); a student's
-    output that matches it gets ``hint``. ``raises`` is a regular expression matched
+    component ``component`` of a multi-output function, or the whole output; or, when
+    ``component`` names an argument the exercise ``updates``, what the mistake leaves in
+    that argument); a student's output that matches it gets ``hint``. ``raises`` is a regular expression matched
     against the message of an exception the student's function raised instead.
     """
 

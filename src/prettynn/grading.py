@@ -338,10 +338,15 @@ def _mistake_relation(exercise: Exercise, case: Case, outcome: Outcome, mistake:
         return False if kind == "value" else None
     if kind != "value":
         return False if kind == "raises" else None
-    components, problem = _unpack(exercise, outcome.result)
-    if problem:
-        return None
-    got = components[exercise.outputs.index(mistake.component)] if mistake.component else components[0]
+    if mistake.component in exercise.updates:
+        got = exercise.named_arguments(outcome.args_after, outcome.kwargs_after).get(mistake.component)
+        if got is None:
+            return None
+    else:
+        components, problem = _unpack(exercise, outcome.result)
+        if problem:
+            return None
+        got = components[exercise.outputs.index(mistake.component)] if mistake.component else components[0]
     try:
         return allclose(got, wrong, rtol=case.rtol, atol=case.atol, equal_nan=True)
     except (TypeError, ValueError):
