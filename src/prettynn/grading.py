@@ -532,8 +532,8 @@ def _judge_outcome(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResu
         return CaseResult(
             case, False,
             f"{exercise.name} modified its input `{changed}` in place.",
-            hint=f"leave `{changed}` as it is: build the result in a new array (an expression such as "
-                 f"`{changed} * 2` makes one; `{changed}.copy()` copies it before you change entries).",
+            hint=f"leave `{changed}` as it is: compute the result as a new array (NumPy operations such as "
+                 f"`np.where` or `+` return new arrays), or change the entries of `{changed}.copy()`.",
         )
     components, problem = _unpack(exercise, outcome.result)
     if problem:
