@@ -19,22 +19,12 @@ import pytest
 from prettynn.course import notebooks, samples
 from prettynn.exercise import get
 
+from .cells import BACKWARD_WITH_HELPER, SOFTMAX_CELL
 from .course import copy_course, graded_scores, nbgrader
 
 pytestmark = pytest.mark.slow
 CHAPTER = "01_linear"
 
-SOFTMAX = '''
-def softmax(z):
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-'''
-BACKWARD = '''
-def cross_entropy_backward(logits, target):
-    grad = softmax(logits)
-    grad[np.arange(len(target)), target] -= 1
-    return grad / len(target)
-'''
 ADD_BIAS = '''
 def add_bias(out, bias):
     return out if bias is None else out + bias
@@ -61,7 +51,7 @@ RELIES_ON_THE_NOTEBOOK = {
     "cross_entropy": (None, "from scipy.special import logsumexp\n\ndef cross_entropy(logits, target):\n"
                             "    return np.mean(logsumexp(logits, axis=1) - logits[np.arange(len(target)), target])\n",
                       "`cross_entropy`'s cell imports scipy, which the grader does not have"),
-    "cross_entropy_backward": (SOFTMAX, BACKWARD, "`cross_entropy_backward` uses `softmax`, which is defined in "
+    "cross_entropy_backward": (SOFTMAX_CELL, BACKWARD_WITH_HELPER, "`cross_entropy_backward` uses `softmax`, which is defined in "
                                                   "another cell"),
 }
 SELF_CONTAINED = {
@@ -69,7 +59,7 @@ SELF_CONTAINED = {
     "relu_backward": "def relu_backward(grad_output, x):\n    return grad_output * (np.maximum(x, 0) > 0)\n",
     "cross_entropy": "def cross_entropy(logits, target):\n    log_norm = np.logaddexp.reduce(logits, axis=1)\n"
                      "    return np.mean(log_norm - logits[np.arange(len(target)), target])\n",
-    "cross_entropy_backward": SOFTMAX + BACKWARD,
+    "cross_entropy_backward": SOFTMAX_CELL + BACKWARD_WITH_HELPER,
 }
 
 

@@ -10,20 +10,7 @@ import pytest
 
 from prettynn.checks import CheckFailure, FailsAlsoWhenGraded, FailsWhenGraded, check
 
-from .cells import kernel, run_cell
-
-SOFTMAX_CELL = '''
-def softmax(z):
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-'''
-BACKWARD_WITH_HELPER = '''
-def cross_entropy_backward(logits, target):
-    grad = softmax(logits)
-    grad[np.arange(len(target)), target] -= 1
-    return grad / len(target)
-'''
-
+from .cells import BACKWARD_WITH_HELPER, SOFTMAX_CELL, kernel, run_cell
 
 def failure(name: str, *cells: str) -> CheckFailure:
     """Run ``cells`` in a fresh notebook namespace, then the check of ``name``; return its failure."""
