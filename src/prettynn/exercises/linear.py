@@ -58,7 +58,16 @@ def torch_cross_entropy_backward(logits, target):
     return _torch.gradients(lambda z: F.cross_entropy(z, targets), [logits])[0]
 
 
-# ---------------------------------------------------------------- known mistakes (NumPy)
+def torch_per_sample_losses(logits, target):
+    """``F.cross_entropy`` without reduction: the ``(N,)`` losses of the examples."""
+    import torch.nn.functional as F
+
+    return _torch.to_numpy(F.cross_entropy(_torch.tensor(logits), _torch.index_tensor(target), reduction="none"))
+
+
+# ---------------------------------------------------------------- known mistakes
+# Each is computed from NumPy pieces that are wrong on purpose, or from the torch
+# references: the package holds no NumPy solution of an exercise.
 
 
 def _softmax(z, axis):
@@ -70,12 +79,6 @@ def _softmax(z, axis):
 def _one_hot(target, classes):
     """``(N,)`` integer targets as an ``(N, C)`` one-hot matrix."""
     return np.eye(classes)[target]
-
-
-def _per_sample_losses(logits, target):
-    """``-log softmax(logits)[n, target[n]]`` for each ``n``: shape ``(N,)``."""
-    log_p = np.log(_softmax(logits, axis=1))
-    return -log_p[np.arange(len(target)), target]
 
 
 def _unshifted_per_sample_losses(logits, target):
@@ -213,12 +216,12 @@ CROSS_ENTROPY_MISTAKES = (
     Mistake(
         "sum instead of mean",
         "F.cross_entropy averages over the batch: divide the summed loss by N.",
-        output=lambda z, t: _per_sample_losses(z, t).sum(),
+        output=lambda z, t: torch_per_sample_losses(z, t).sum(),
     ),
     Mistake(
         "per-example losses returned",
         "return the mean over the batch (one number), not one loss per example.",
-        output=_per_sample_losses,
+        output=torch_per_sample_losses,
     ),
     Mistake("softmax over the wrong axis", WRONG_AXIS_HINT,
             output=lambda z, t: _log_of_probability(_softmax(z, axis=0), t).mean()),
@@ -227,7 +230,7 @@ CROSS_ENTROPY_MISTAKES = (
     Mistake(
         "sign flipped",
         "the loss is the negative log-likelihood: -log p[target], which is never negative.",
-        output=lambda z, t: -_per_sample_losses(z, t).mean(),
+        output=lambda z, t: -torch_cross_entropy(z, t),
     ),
 )
 
@@ -235,7 +238,7 @@ CROSS_ENTROPY_BACKWARD_MISTAKES = (
     Mistake(
         "missing 1/N",
         "the loss is a mean over the N examples: its gradient carries a factor 1/N.",
-        output=lambda z, t: _softmax(z, 1) - _one_hot(t, z.shape[1]),
+        output=lambda z, t: torch_cross_entropy_backward(z, t) * len(t),
     ),
     Mistake("softmax over the wrong axis", WRONG_AXIS_HINT,
             output=lambda z, t: (_softmax(z, 0) - _one_hot(t, z.shape[1])) / len(t)),
@@ -245,7 +248,7 @@ CROSS_ENTROPY_BACKWARD_MISTAKES = (
         "sign flipped",
         "the gradient points towards a higher loss: raising the target's logit lowers the loss, "
         "so the target's entry is negative.",
-        output=lambda z, t: (_one_hot(t, z.shape[1]) - _softmax(z, 1)) / len(t),
+        output=lambda z, t: -torch_cross_entropy_backward(z, t),
     ),
     Mistake("missing max shift", MAX_SHIFT_HINT,
             output=lambda z, t: (_softmax_unshifted(z, 1) - _one_hot(t, z.shape[1])) / len(t)),
