@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from prettynn.exercise import all_exercises, get
-from prettynn.grading import evaluate, hidden_verdict
+from prettynn.grading import evaluate, hidden_verdict, invisible_to_torch_watch
 
 EXERCISES = [exercise.name for exercise in all_exercises()]
 
@@ -30,7 +30,10 @@ def test_differently_written_solution_gets_full_marks(name, alternative_solution
     assert verdict.all_passed, [r.report() for r in verdict.failures[:2]]
 
 
-@pytest.mark.parametrize("name", EXERCISES)
+FLOAT_EXERCISES = [exercise.name for exercise in all_exercises() if exercise.kind != "integer"]
+
+
+@pytest.mark.parametrize("name", FLOAT_EXERCISES)
 def test_float32_output_is_accepted(name, reference_solutions):
     def in_float32(*args, **kwargs):
         result = reference_solutions[name](*args, **kwargs)
@@ -42,16 +45,17 @@ def test_float32_output_is_accepted(name, reference_solutions):
 
 
 def _mistaken(exercise, mistake, solution):
-    """A student function that makes ``mistake`` and is otherwise ``solution``."""
+    """A student function that makes ``mistake`` and is otherwise ``solution`` (a mistake may be
+    computed with the torch references: that is not the student calling torch)."""
     if not exercise.returns_tuple:
-        return mistake.output
+        return invisible_to_torch_watch(mistake.output)
 
     def student(*args, **kwargs):
         result = list(solution(*args, **kwargs))
         result[exercise.outputs.index(mistake.component)] = mistake.output(*args, **kwargs)
         return tuple(result)
 
-    return student
+    return invisible_to_torch_watch(student)
 
 
 MISTAKES = [(e.name, m.name) for e in all_exercises() for m in e.mistakes if m.output is not None]

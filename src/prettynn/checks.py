@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-import functools
 import io
 import linecache
 import re
@@ -31,7 +30,7 @@ import torch  # noqa: F401
 
 from . import __version__
 from .exercise import Exercise, get
-from .grading import UNDEFINED_NAME, Verdict, evaluate
+from .grading import UNDEFINED_NAME, Verdict, evaluate, invisible_to_torch_watch
 
 RED, GREEN, BOLD, RESET = "\x1b[31m", "\x1b[32m", "\x1b[1m", "\x1b[0m"
 GRADED_MODULES = frozenset(sys.stdlib_module_names) | {"numpy"}
@@ -117,17 +116,7 @@ class _NothingIPython:
 def stand_in(name: str):
     """A stand-in for graded function ``name``: its torch reference, NumPy in and out, invisible
     to the torch watch (the student did not call torch)."""
-    reference = get(name).reference
-
-    @functools.wraps(reference)
-    def call(*args, **kwargs):
-        profile = sys.getprofile()
-        sys.setprofile(None)
-        try:
-            return reference(*args, **kwargs)
-        finally:
-            sys.setprofile(profile)
-
+    call = invisible_to_torch_watch(get(name).reference)
     call.__name__ = call.__qualname__ = name
     return call
 

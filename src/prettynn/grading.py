@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import functools
 import io
 import re
 import sys
@@ -157,6 +158,21 @@ def _torch_watch(record: list):
         yield
     finally:
         sys.setprofile(previous)
+
+
+def invisible_to_torch_watch(fn):
+    """``fn`` wrapped so that its own calls into torch are not recorded (a reference, not the student)."""
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        profile = sys.getprofile()
+        sys.setprofile(None)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            sys.setprofile(profile)
+
+    return call
 
 
 @dataclass(frozen=True)

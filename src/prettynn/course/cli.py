@@ -38,7 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "book-pages":
         written = book_pages.write_pages(args.root)
     else:
-        written = samples.write_samples(args.root)
+        try:
+            written = samples.write_samples(args.root)
+        except (FileNotFoundError, ValueError) as error:
+            parser.exit(2, f"prettynn-course samples: error: {error}\n")
     for path in written:
         print(f"wrote {path.relative_to(args.root)}")
     return 0

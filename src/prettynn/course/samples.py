@@ -55,10 +55,12 @@ def submission_path(root: Path, sample: dict) -> Path:
 
 
 def write_samples(root: Path) -> list[Path]:
-    """Write every sample submission; return their paths."""
+    """Write every sample submission of the chapters that have a student release; return their paths."""
     written = []
     for sample in load_spec(root):
         chapter = sample["assignment"]
+        if not notebooks.release_path(root, chapter).is_file():
+            raise FileNotFoundError(f"{chapter} has no student release yet: run `make release CHAPTER={chapter}` first")
         notebook = submission(
             notebooks.read(notebooks.release_path(root, chapter)),
             notebooks.read(notebooks.source_path(root, chapter)),
