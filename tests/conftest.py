@@ -26,14 +26,25 @@ def root() -> Path:
 
 
 def instructor_functions(chapter: str | None = None) -> dict:
-    """The instructor's solutions (of one chapter, or all), by function name, from solutions/."""
+    """The instructor's solutions (of one chapter, or all), by function name, from solutions/: each
+    defined in its own namespace with the instructor's versions of the functions it ``uses``, as
+    the grader defines them."""
     from prettynn.course import notebooks
+    from prettynn.exercise import get
 
-    namespace: dict = {}
-    for name in [chapter] if chapter else notebooks.chapters(ROOT):
-        for source in notebooks.solution_sources(notebooks.read(notebooks.source_path(ROOT, name))).values():
-            namespace.update(load_functions(source))
-    return namespace
+    sources: dict = {}
+    for name in notebooks.chapters(ROOT):
+        sources.update(notebooks.solution_sources(notebooks.read(notebooks.source_path(ROOT, name))))
+    functions: dict = {}
+
+    def define(name: str):
+        if name not in functions:
+            supplied = {used: define(used) for used in get(name).uses}
+            functions[name] = load_functions(sources[name], supplied)[name]
+        return functions[name]
+
+    wanted = notebooks.solution_sources(notebooks.read(notebooks.source_path(ROOT, chapter))) if chapter else sources
+    return {name: define(name) for name in wanted}
 
 
 @pytest.fixture(scope="session")
