@@ -14,7 +14,7 @@ def tensor(array, requires_grad: bool = False):
 
     if array is None:
         return None
-    return torch.tensor(np.ascontiguousarray(array, dtype=np.float64), requires_grad=requires_grad)
+    return torch.tensor(np.array(array, dtype=np.float64, order="C"), requires_grad=requires_grad)
 
 
 def index_tensor(array):
