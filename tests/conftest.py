@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +14,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def load_functions(source: str, supplied: dict | None = None) -> dict:
-    """Execute Python source defining functions (with ``np`` and ``supplied`` available); return its namespace."""
-    namespace = {"np": np, **(supplied or {})}
+    """Execute Python source defining functions (with ``np``, ``math`` and ``supplied`` available, as
+    when graded); return its namespace."""
+    namespace = {"np": np, "math": math, **(supplied or {})}
     exec(compile(source, "<submission>", "exec"), namespace)
     return namespace
 

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -47,6 +49,16 @@ def test_float32_output_is_accepted(name, reference_solutions):
 def _mistaken(exercise, mistake, solution):
     """A student function that makes ``mistake`` and is otherwise ``solution`` (a mistake may be
     computed with the torch references: that is not the student calling torch)."""
+    if mistake.component in exercise.updates:
+
+        def updates_wrongly(*args, **kwargs):
+            wrong = mistake.output(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+            result = solution(*args, **kwargs)
+            if wrong is not None:  # None: the argument was None, nothing to update
+                exercise.named_arguments(args, kwargs)[mistake.component][...] = wrong
+            return result
+
+        return invisible_to_torch_watch(updates_wrongly)
     if not exercise.returns_tuple:
         return invisible_to_torch_watch(mistake.output)
 

@@ -105,6 +105,68 @@ class ReLU:
         return self.relu_backward(grad_output, self.x)
 
 
+class Dropout:
+    """Inverted dropout, from the reader's ``dropout`` and ``dropout_backward``; no parameters.
+
+    ``dropout(x, p, training, rng)`` returns ``(out, mask)`` and ``dropout_backward(grad_output,
+    mask)`` the gradient (chapter 02). In training each forward call draws a new mask from
+    ``rng``; in evaluation the layer is the identity. The mask is cached for ``backward``.
+    """
+
+    def __init__(self, p: float, rng: np.random.Generator, dropout: Callable, dropout_backward: Callable):
+        self.p = p
+        self.rng = rng
+        self.dropout = dropout
+        self.dropout_backward = dropout_backward
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+
+    def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
+        """Any shape to the same shape: ``x * mask`` in training, ``x`` in evaluation."""
+        out, self.mask = self.dropout(x, self.p, training, self.rng)
+        return out
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        """d loss / d x of the last forward's shape, through the cached mask."""
+        return self.dropout_backward(grad_output, self.mask)
+
+
+class BatchNorm:
+    """Batch normalization per feature (axis 1), from the reader's ``batch_norm`` and ``batch_norm_backward``.
+
+    - params: weight (starts at ones) and bias (starts at zeros), shape ``(num_features,)``
+    - grads: the same keys and shapes, set by ``backward``
+    - running_mean (zeros) and running_var (ones), ``(num_features,)``: plain attributes, not
+      parameters; ``batch_norm`` updates these arrays in place in training, with ``momentum``
+
+    Training normalizes with the batch's statistics, evaluation with the running ones.
+    ``backward`` follows a training-mode ``forward`` (the only one ``train`` differentiates).
+    """
+
+    def __init__(self, num_features: int, batch_norm: Callable, batch_norm_backward: Callable,
+                 momentum: float = 0.1, eps: float = 1e-5):
+        self.batch_norm = batch_norm
+        self.batch_norm_backward = batch_norm_backward
+        self.momentum, self.eps = momentum, eps
+        self.params = {"weight": np.ones(num_features), "bias": np.zeros(num_features)}
+        self.grads = {name: np.zeros_like(value) for name, value in self.params.items()}
+        self.running_mean = np.zeros(num_features)
+        self.running_var = np.ones(num_features)
+
+    def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
+        """``(N, num_features, *) -> `` the same shape, normalized per feature."""
+        self.x = x
+        return self.batch_norm(x, self.running_mean, self.running_var, self.params["weight"], self.params["bias"],
+                               training=training, momentum=self.momentum, eps=self.eps)
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        """d loss / d x of the cached input's shape; stores the weight's and the bias's gradients."""
+        grad_x, grad_weight, grad_bias = self.batch_norm_backward(grad_output, self.x, self.params["weight"],
+                                                                  eps=self.eps)
+        self.grads = {"weight": grad_weight, "bias": grad_bias}
+        return grad_x
+
+
 class Sequential:
     """Layers applied one after the other; ``training`` reaches every layer's ``forward``."""
 
