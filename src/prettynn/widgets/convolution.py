@@ -1,0 +1,202 @@
+"""The convolution widgets (chapter 04): a kernel sliding over an image, and the output-size rule.
+
+``SlidingKernel`` steps (or plays) through the output positions of a 2-D cross-correlation,
+as ``F.conv2d`` computes it: the current window is highlighted on the zero-padded input, the
+products of its entries with the kernel's and their sum are written out, and the output
+fills in cell by cell. The reader chooses the image, the kernel, its size, the padding, the
+stride and the dilation; a three-channel view shows how the channel sums add up and that
+each output channel has its own kernel. ``OutputSizeExplorer`` draws, along one axis, every
+window position for an input size, kernel size, stride, padding (or ``'same'``) and
+dilation, with the output-size formula evaluated on those numbers.
+
+Python only prepares data (the images, the kernels for each size); every convolution is
+computed in the ES modules ``sliding_kernel.js`` and ``output_size.js``, so each control
+works from the saved state on a page with no kernel.
+"""
+
+from __future__ import annotations
+
+import anywidget
+import numpy as np
+import traitlets
+
+from prettynn.widgets import esm
+
+KERNEL_SIZES = range(1, 6)
+PADDING_MAX, STRIDE_MAX, DILATION_MAX = 3, 3, 3
+
+
+def _digit(index: int) -> list[list[float]]:
+    """Image ``index`` of scikit-learn's 8x8 digits, scaled to [0, 1] and rounded to one decimal."""
+    from sklearn.datasets import load_digits
+
+    image = load_digits().images[index] / 16.0
+    return np.round(image, 1).tolist()
+
+
+def default_images() -> dict[str, list[list[float]]]:
+    """The images the reader chooses from: two digits, an edge, and a small grid of integers."""
+    edge = np.ones((6, 8))
+    edge[:, 2:6] = 0.0
+    numbers = np.arange(1.0, 26.0).reshape(5, 5) % 7
+    return {
+        "digit 0 (8 x 8)": _digit(0),
+        "digit 3 (8 x 8)": _digit(3),
+        "dark stripe (6 x 8)": edge.tolist(),
+        "numbers (5 x 5)": numbers.tolist(),
+    }
+
+
+def _edge(size: int) -> np.ndarray:
+    """A vertical-edge kernel of ``size`` x ``size``: +1 in the left column, -1 in the right one."""
+    kernel = np.zeros((size, size))
+    kernel[:, 0] += 1.0
+    kernel[:, -1] -= 1.0
+    return kernel if size > 1 else np.ones((1, 1))
+
+
+def default_kernels() -> dict[str, list[list[list[float]]]]:
+    """Kernel presets, each given for every size in ``KERNEL_SIZES`` (index 0 is 1 x 1)."""
+    presets = {
+        "vertical edge": _edge,
+        "horizontal edge": lambda k: _edge(k).T,
+        "mean (blur)": lambda k: np.full((k, k), round(1.0 / (k * k), 3)),
+        "top-left tap only": lambda k: np.eye(1, k * k).reshape(k, k),
+        "integers": lambda k: (np.arange(k * k).reshape(k, k) % 3 - 1.0),
+    }
+    return {name: [make(k).tolist() for k in KERNEL_SIZES] for name, make in presets.items()}
+
+
+class SlidingKernel(anywidget.AnyWidget):
+    """A kernel sliding over an image: the window, its products, their sum, the output filling in.
+
+    - images: name -> image, a 2-D list of numbers (H, W), 1 to 12 per axis.
+    - image: the name of the image shown.
+    - kernels: name -> list of square kernels, one per size 1..5 (a 2-D list each).
+    - kernel: the name of the kernel preset; kernel_size: 1 to 5.
+    - padding: 0 to 3 zeros on every side; stride: 1 to 3; dilation: 1 to 3.
+    - position: the index of the current output entry, row by row (clamped in the browser).
+    - channels: 1, or 3 for the multi-channel view (3 input channels, 2 output channels).
+    """
+
+    _esm = esm("sliding_kernel")
+
+    images = traitlets.Dict(default_value=default_images()).tag(sync=True)
+    image = traitlets.Unicode("digit 0 (8 x 8)").tag(sync=True)
+    kernels = traitlets.Dict(default_value=default_kernels()).tag(sync=True)
+    kernel = traitlets.Unicode("vertical edge").tag(sync=True)
+    kernel_size = traitlets.Int(3).tag(sync=True)
+    padding = traitlets.Int(1).tag(sync=True)
+    stride = traitlets.Int(1).tag(sync=True)
+    dilation = traitlets.Int(1).tag(sync=True)
+    position = traitlets.Int(0).tag(sync=True)
+    channels = traitlets.Int(1).tag(sync=True)
+
+    @traitlets.validate("images")
+    def _validate_images(self, proposal: traitlets.Bunch) -> dict:
+        images = proposal["value"]
+        if not images:
+            raise ValueError("images needs at least one image")
+        for name, image in images.items():
+            shape = np.shape(image)
+            if len(shape) != 2 or not (1 <= shape[0] <= 12 and 1 <= shape[1] <= 12):
+                raise ValueError(f"image {name!r} must be a 2-D grid of 1 to 12 rows and columns, got shape {shape}")
+            if not np.all(np.isfinite(np.asarray(image, dtype=float))):
+                raise ValueError(f"image {name!r} must hold finite numbers")
+        return images
+
+    @traitlets.validate("image")
+    def _validate_image(self, proposal: traitlets.Bunch) -> str:
+        return _one_of(proposal["value"], self.images, "image")
+
+    @traitlets.validate("kernels")
+    def _validate_kernels(self, proposal: traitlets.Bunch) -> dict:
+        kernels = proposal["value"]
+        for name, by_size in kernels.items():
+            shapes = [np.shape(kernel) for kernel in by_size]
+            if shapes != [(k, k) for k in KERNEL_SIZES]:
+                raise ValueError(f"kernel {name!r} must give a k x k kernel for each k in 1..5, got shapes {shapes}")
+        return kernels
+
+    @traitlets.validate("kernel")
+    def _validate_kernel(self, proposal: traitlets.Bunch) -> str:
+        return _one_of(proposal["value"], self.kernels, "kernel")
+
+    @traitlets.validate("kernel_size")
+    def _validate_kernel_size(self, proposal: traitlets.Bunch) -> int:
+        return _in_range(proposal["value"], "kernel_size", KERNEL_SIZES.start, KERNEL_SIZES.stop - 1)
+
+    @traitlets.validate("padding")
+    def _validate_padding(self, proposal: traitlets.Bunch) -> int:
+        return _in_range(proposal["value"], "padding", 0, PADDING_MAX)
+
+    @traitlets.validate("stride")
+    def _validate_stride(self, proposal: traitlets.Bunch) -> int:
+        return _in_range(proposal["value"], "stride", 1, STRIDE_MAX)
+
+    @traitlets.validate("dilation")
+    def _validate_dilation(self, proposal: traitlets.Bunch) -> int:
+        return _in_range(proposal["value"], "dilation", 1, DILATION_MAX)
+
+    @traitlets.validate("position")
+    def _validate_position(self, proposal: traitlets.Bunch) -> int:
+        return _in_range(proposal["value"], "position", 0, 10_000)
+
+    @traitlets.validate("channels")
+    def _validate_channels(self, proposal: traitlets.Bunch) -> int:
+        if proposal["value"] not in (1, 3):
+            raise ValueError(f"channels must be 1 (one channel) or 3 (the multi-channel view), got {proposal['value']}")
+        return proposal["value"]
+
+
+class OutputSizeExplorer(anywidget.AnyWidget):
+    """Every window position along one axis, and the output-size formula evaluated on the reader's numbers.
+
+    - input_size: 1 to 16; kernel_size: 1 to 7; stride: 1 to 4; padding: 0 to 4 per side;
+      dilation: 1 to 3.
+    - same: True for ``padding='same'`` (the padding slider is then ignored: the total padding is
+      dilation * (kernel_size - 1), the extra one at the end); torch rejects it with stride > 1.
+    """
+
+    _esm = esm("output_size")
+
+    input_size = traitlets.Int(7).tag(sync=True)
+    kernel_size = traitlets.Int(3).tag(sync=True)
+    stride = traitlets.Int(1).tag(sync=True)
+    padding = traitlets.Int(0).tag(sync=True)
+    dilation = traitlets.Int(1).tag(sync=True)
+    same = traitlets.Bool(False).tag(sync=True)
+
+    @traitlets.validate("input_size")
+    def _validate_input_size(self, proposal: traitlets.Bunch) -> int:
+        return _in_range(proposal["value"], "input_size", 1, 16)
+
+    @traitlets.validate("kernel_size")
+    def _validate_kernel_size(self, proposal: traitlets.Bunch) -> int:
+        return _in_range(proposal["value"], "kernel_size", 1, 7)
+
+    @traitlets.validate("stride")
+    def _validate_stride(self, proposal: traitlets.Bunch) -> int:
+        return _in_range(proposal["value"], "stride", 1, 4)
+
+    @traitlets.validate("padding")
+    def _validate_padding(self, proposal: traitlets.Bunch) -> int:
+        return _in_range(proposal["value"], "padding", 0, 4)
+
+    @traitlets.validate("dilation")
+    def _validate_dilation(self, proposal: traitlets.Bunch) -> int:
+        return _in_range(proposal["value"], "dilation", 1, 3)
+
+
+def _in_range(value: int, name: str, low: int, high: int) -> int:
+    """``value`` if ``low <= value <= high``; ``ValueError`` naming the allowed range otherwise."""
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be an integer from {low} to {high}, got {value}")
+    return value
+
+
+def _one_of(value: str, options: dict, name: str) -> str:
+    """``value`` if it is a key of ``options``; ``ValueError`` listing them otherwise."""
+    if value not in options:
+        raise ValueError(f"{name} must be one of {sorted(options)}, got {value!r}")
+    return value

@@ -1,0 +1,214 @@
+// Padding, stride and dilation vs output size (prettynn.widgets.convolution.OutputSizeExplorer).
+// One ES module, no imports: it draws every window position along one axis and evaluates the
+// output-size formula, all in the browser.
+// Traits: input_size (1..16), kernel_size (1..7), stride (1..4), padding (0..4), dilation (1..3), same (bool).
+
+const SVG = (() => { const d = document.createElement("div"); d.innerHTML = "<svg></svg>"; return d.firstChild.namespaceURI; })();
+const COLOR = {
+  input: "#0072B2",     // Okabe-Ito blue: input positions and windows that fit
+  bad: "#D55E00",       // Okabe-Ito vermillion: a window that sticks out, positions in no window
+  badText: "#A63F00",
+  pad: "#E6E6E6",
+  text: "#222222",
+  muted: "#555555",
+  grid: "#BBBBBB",
+};
+const WIDTH = 720;
+const LEFT = 96;         // room for the row labels
+const ROW = 18;
+
+const CSS = `
+.pnn-os { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+  color: ${COLOR.text}; background: #fff; max-width: 720px; width: 100%; box-sizing: border-box;
+  padding: 10px; border: 1px solid #D0D0D0; border-radius: 6px; }
+.pnn-os * { box-sizing: border-box; }
+.pnn-os .pnn-controls { display: grid; grid-template-columns: repeat(auto-fit, minmax(210px, 1fr)); gap: 4px 14px; }
+.pnn-os .pnn-row { display: grid; grid-template-columns: 6.2em 1fr 2.6em; align-items: center; gap: 6px; }
+.pnn-os .pnn-check { grid-template-columns: auto 1fr; }
+.pnn-os label { white-space: nowrap; }
+.pnn-os output { font-variant-numeric: tabular-nums; text-align: right; }
+.pnn-os input[type=range] { width: 100%; margin: 4px 0; accent-color: ${COLOR.input}; }
+.pnn-os input[type=checkbox] { width: 16px; height: 16px; accent-color: ${COLOR.input}; }
+.pnn-os input:focus-visible { outline: 3px solid ${COLOR.text}; outline-offset: 2px; }
+.pnn-os .pnn-hint { font-size: 13px; color: ${COLOR.muted}; margin: 6px 0 0; }
+.pnn-os svg { display: block; width: 100%; height: auto; margin-top: 8px; }
+.pnn-os svg text { font-family: inherit; }
+`;
+
+// ---- the arithmetic, as derived in the chapter ----------------------------------------------------
+
+function arithmetic({ n, k, s, p, d, same }) {
+  const span = d * (k - 1) + 1;
+  const total = same ? d * (k - 1) : 2 * p;
+  const before = same ? Math.floor(total / 2) : p;
+  const after = total - before;
+  const length = n + total;
+  const numerator = length - span;
+  const size = numerator >= 0 ? Math.floor(numerator / s) + 1 : 0;
+  const ceil = numerator >= 0 ? Math.ceil(numerator / s) + 1 : 0;
+  const covered = size > 0 ? (size - 1) * s + span : 0;
+  return { span, total, before, after, length, numerator, size, ceil, covered, rejected: same && s > 1 };
+}
+
+// ---- DOM helpers ----------------------------------------------------------------------------------
+
+function h(tag, attrs = {}, children = []) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  for (const c of children) node.append(c);
+  return node;
+}
+
+function s(parent, tag, attrs = {}, text) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  if (text !== undefined) node.textContent = text;
+  parent.appendChild(node);
+  return node;
+}
+
+const minus = (text) => text.replace(/-/g, "\u2212");
+let instances = 0;
+
+function render({ model, el }) {
+  const id = `pnn-os-${++instances}-${Math.random().toString(36).slice(2, 8)}`;
+  el.classList.add("prettynn-widget");
+  el.dataset.widget = "output-size";
+
+  const root = h("div", { class: "pnn-os" });
+  const style = h("style");
+  style.textContent = CSS;
+  const sliders = {};
+  const rows = [["input_size", "input n", 1, 16], ["kernel_size", "kernel k", 1, 7], ["stride", "stride s", 1, 4],
+    ["padding", "padding p", 0, 4], ["dilation", "dilation d", 1, 3]].map(([name, label, min, max]) => {
+    const input = h("input", { type: "range", id: `${id}-${name}`, min, max, step: 1, "aria-label": label });
+    const out = h("output", { for: `${id}-${name}` });
+    input.addEventListener("input", () => { model.set(name, parseInt(input.value, 10)); model.save_changes(); });
+    sliders[name] = { input, out };
+    return h("div", { class: "pnn-row" }, [h("label", { for: `${id}-${name}` }, [label]), input, out]);
+  });
+  const same = h("input", { type: "checkbox", id: `${id}-same` });
+  same.addEventListener("change", () => { model.set("same", same.checked); model.save_changes(); });
+  rows.push(h("div", { class: "pnn-row pnn-check" }, [same, h("label", { for: `${id}-same` }, ["padding='same'"])]));
+  const hint = h("p", { class: "pnn-hint" }, [
+    "Keyboard: Tab to a slider and use the arrow keys; Space toggles 'same'. Each row below is one window: ",
+    "filled squares are its taps, the line its span.",
+  ]);
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("role", "img");
+  root.append(style, h("div", { class: "pnn-controls" }, rows), hint, svg);
+  el.replaceChildren(root);
+
+  function redraw() {
+    const start = performance.now();
+    const v = { n: model.get("input_size"), k: model.get("kernel_size"), s: model.get("stride"),
+      p: model.get("padding"), d: model.get("dilation"), same: model.get("same") };
+    const a = arithmetic(v);
+    for (const [name, key] of [["input_size", "n"], ["kernel_size", "k"], ["stride", "s"], ["padding", "p"], ["dilation", "d"]]) {
+      sliders[name].input.value = String(v[key]);
+      sliders[name].out.textContent = String(v[key]);
+    }
+    sliders.padding.input.disabled = v.same;
+    sliders.padding.out.textContent = v.same ? `${a.before}+${a.after}` : String(v.p);
+    same.checked = v.same;
+
+    svg.replaceChildren();
+    const cell = Math.min(26, Math.floor((WIDTH - LEFT - 10) / Math.max(a.length, a.span, 1)));
+    let y = 18;
+    // The formula with the reader's numbers.
+    const padText = v.same ? `${a.total}` : `2\u00b7${v.p}`;
+    const lines = [
+      `n_out = \u230a(n + ${v.same ? "total padding" : "2p"} \u2212 d(k \u2212 1) \u2212 1) / s\u230b + 1` +
+        ` = \u230a(${v.n} + ${padText} \u2212 ${v.d}\u00b7${v.k - 1} \u2212 1) / ${v.s}\u230b + 1` +
+        (a.numerator >= 0 ? ` = \u230a${a.numerator} / ${v.s}\u230b + 1 = ${a.size}` : ` = ${minus(String(Math.floor(a.numerator / v.s) + 1))}`),
+    ];
+    let alarm = false;
+    if (a.rejected) {
+      lines.push("torch rejects padding='same' with a stride > 1 (a RuntimeError):");
+      lines.push(`with stride ${v.s}, no padding gives ${v.n} outputs.`);
+      alarm = true;
+    } else if (a.numerator < 0) {
+      lines.push(`Output size < 1: a window spans ${a.span} positions, the padded input has only ${a.length}.`);
+      lines.push("torch raises a RuntimeError (kernel size can't be greater than actual input size).");
+      alarm = true;
+    } else if (a.ceil !== a.size) {
+      const missed = a.length - a.covered;
+      lines.push(`The stride ${v.s} does not divide ${a.numerator}: the floor drops a window that would stick out ` +
+        `(rounding up would give ${a.ceil}).`);
+      lines.push(`${missed} position${missed > 1 ? "s" : ""} at the end of the padded input ${missed > 1 ? "are" : "is"} ` +
+        "in no window (the gradient there will be 0).");
+    } else {
+      lines.push(`The windows fit evenly: together they reach all ${a.length} positions of the padded input.`);
+    }
+    if (v.same && !a.rejected) {
+      lines.push(`'same': total padding d(k \u2212 1) = ${a.total}, ${a.before} before and ${a.after} after` +
+        (a.after > a.before ? " (the extra one at the end, as torch does)." : "."));
+    }
+    lines.forEach((line, i) => {
+      s(svg, "text", { x: 0, y, "font-size": 13, fill: alarm && i > 0 ? COLOR.badText : COLOR.text,
+        "font-weight": i === 0 || (alarm && i > 0) ? 700 : 400 }, line);
+      y += 17;
+    });
+    y += 16;
+
+    // The padded input.
+    const x0 = LEFT;
+    s(svg, "text", { x: 0, y: y + cell / 2 + 4, "font-size": 13, fill: COLOR.text }, "padded input");
+    for (let i = 0; i < a.length; i++) {
+      const isPad = i < a.before || i >= a.before + v.n;
+      const uncovered = a.size > 0 && i >= a.covered && !a.rejected;
+      s(svg, "rect", { x: x0 + i * cell, y, width: cell, height: cell, fill: isPad ? COLOR.pad : "#FFFFFF",
+        stroke: uncovered ? COLOR.bad : COLOR.grid, "stroke-width": uncovered ? 2.5 : 1 });
+      if (cell >= 16) {
+        s(svg, "text", { x: x0 + (i + 0.5) * cell, y: y + cell / 2 + 4, "text-anchor": "middle", "font-size": 11,
+          fill: isPad ? "#777777" : COLOR.text }, isPad ? "0" : String(i - a.before));
+      }
+    }
+    y += cell + 6;
+    s(svg, "text", { x: x0, y: y + 10, "font-size": 11, fill: COLOR.muted },
+      `grey: ${a.total} padding zeros; numbers: the ${v.n} input positions${a.size > 0 && a.covered < a.length && !a.rejected ? "; red outline: in no window" : ""}`);
+    y += 22;
+
+    // One row per window, and the first window that does not fit.
+    const windows = a.rejected ? 0 : a.size;
+    const tryWindow = (index, fits) => {
+      const startAt = index * v.s;
+      const colour = fits ? COLOR.input : COLOR.bad;
+      s(svg, "text", { x: 0, y: y + ROW / 2 + 4, "font-size": 12, fill: fits ? COLOR.text : COLOR.badText },
+        fits ? `output ${index}` : "not computed");
+      const xa = x0 + (startAt + 0.5) * cell, xb = x0 + (startAt + a.span - 0.5) * cell;
+      s(svg, "line", { x1: xa, x2: xb, y1: y + ROW / 2, y2: y + ROW / 2, stroke: colour, "stroke-width": 2,
+        "stroke-dasharray": fits ? "" : "4 3" });
+      for (let t = 0; t < v.k; t++) {
+        const at = startAt + t * v.d;
+        s(svg, "rect", { x: x0 + at * cell + cell * 0.2, y: y + 3, width: cell * 0.6, height: ROW - 6,
+          fill: fits ? colour : "#FFFFFF", stroke: colour, "stroke-width": 1.5 });
+      }
+      y += ROW;
+    };
+    const windowsTop = y;
+    for (let i = 0; i < windows; i++) tryWindow(i, true);
+    if (!a.rejected && windows * v.s < a.length) tryWindow(windows, false);
+    if (y > windowsTop) {  // the end of the padded input, across the window rows
+      s(svg, "line", { x1: x0 + a.length * cell, x2: x0 + a.length * cell, y1: windowsTop - 4, y2: y,
+        stroke: COLOR.muted, "stroke-dasharray": "2 3" });
+    }
+    svg.setAttribute("viewBox", `0 0 ${WIDTH} ${y + 8}`);
+    svg.dataset.outputSize = a.rejected || a.numerator < 0 ? "error" : String(a.size);
+    svg.setAttribute("aria-label", `Input ${v.n}, kernel ${v.k}, stride ${v.s}, ` +
+      `${v.same ? "padding same" : `padding ${v.p}`}, dilation ${v.d}: ` +
+      (a.rejected ? "rejected by torch." : a.numerator < 0 ? "no output, rejected by torch." : `output size ${a.size}.`));
+    el.dataset.redrawMs = String(performance.now() - start);
+  }
+
+  const events = ["input_size", "kernel_size", "stride", "padding", "dilation", "same"].map((name) => `change:${name}`);
+  for (const e of events) model.on(e, redraw);
+  redraw();
+
+  return () => {
+    for (const e of events) model.off(e, redraw);
+    el.replaceChildren();
+  };
+}
+
+export default { render };

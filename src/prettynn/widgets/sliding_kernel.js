@@ -1,0 +1,387 @@
+// A kernel sliding over an image (prettynn.widgets.convolution.SlidingKernel).
+// One ES module, no imports: every convolution is computed here, in the browser, so each control
+// works live in JupyterLab and from saved widget state on a static page.
+// Traits: images {name: 2-D list}, image, kernels {name: [k x k list for k = 1..5]}, kernel,
+// kernel_size (1..5), padding (0..3), stride (1..3), dilation (1..3), position (int), channels (1 or 3).
+// The computation is torch's conv2d: y[o, i, j] = b[o] + sum_c sum_a sum_b W[o, c, a, b] * xpad[c, s*i + d*a, s*j + d*b].
+
+const SVG = (() => { const d = document.createElement("div"); d.innerHTML = "<svg></svg>"; return d.firstChild.namespaceURI; })();
+const COLOR = {
+  pos: "#0072B2",      // Okabe-Ito blue: positive values
+  neg: "#D55E00",      // Okabe-Ito vermillion: negative values
+  window: "#E69F00",   // Okabe-Ito orange: the current window's taps
+  current: "#111111",
+  text: "#222222",
+  muted: "#555555",
+  pad: "#EDEDED",
+  grid: "#C8C8C8",
+};
+const WIDTH = 720;
+const PLAY_MS = 450;
+const BIASES = [0.1, -0.1]; // the multi-channel view's two output channels
+
+const CSS = `
+.pnn-sk { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+  color: ${COLOR.text}; background: #fff; max-width: 720px; width: 100%; box-sizing: border-box;
+  padding: 10px; border: 1px solid #D0D0D0; border-radius: 6px; }
+.pnn-sk * { box-sizing: border-box; }
+.pnn-sk .pnn-step { display: grid; grid-template-columns: 5.2em 1fr 4.5em auto auto auto; align-items: center; gap: 6px; }
+.pnn-sk .pnn-controls { display: grid; grid-template-columns: repeat(auto-fit, minmax(220px, 1fr)); gap: 4px 14px; margin-top: 8px; }
+.pnn-sk .pnn-row { display: grid; grid-template-columns: 6.2em 1fr 1.4em; align-items: center; gap: 6px; }
+.pnn-sk .pnn-choice { grid-template-columns: 4.6em 1fr; }
+.pnn-sk label { white-space: nowrap; }
+.pnn-sk output { font-variant-numeric: tabular-nums; text-align: right; }
+.pnn-sk input[type=range] { width: 100%; margin: 4px 0; accent-color: ${COLOR.pos}; }
+.pnn-sk select { font: inherit; width: 100%; }
+.pnn-sk button { font: inherit; padding: 2px 10px; min-width: 4.2em; }
+.pnn-sk input:focus-visible, .pnn-sk button:focus-visible, .pnn-sk select:focus-visible {
+  outline: 3px solid ${COLOR.text}; outline-offset: 2px; }
+.pnn-sk .pnn-hint { font-size: 13px; color: ${COLOR.muted}; margin: 6px 0 0; }
+.pnn-sk svg { display: block; width: 100%; height: auto; margin-top: 8px; }
+.pnn-sk svg text { font-family: inherit; }
+`;
+
+// ---- the computation ---------------------------------------------------------------------------
+
+function rot90(k, times) {
+  let out = k;
+  for (let t = 0; t < ((times % 4) + 4) % 4; t++) {
+    const n = out.length;
+    out = out.map((row, i) => row.map((_, j) => out[n - 1 - j][i]));
+  }
+  return out;
+}
+
+// The padded input of one channel: (H + 2p) x (W + 2p), with a flag for padding cells.
+function padded(image, p) {
+  const H = image.length, W = image[0].length;
+  return Array.from({ length: H + 2 * p }, (_, r) => Array.from({ length: W + 2 * p }, (_, c) => {
+    const inside = r >= p && r < H + p && c >= p && c < W + p;
+    return { value: inside ? image[r - p][c - p] : 0, pad: !inside };
+  }));
+}
+
+function geometry(H, W, k, p, s, d) {
+  const span = d * (k - 1) + 1;
+  const out = (n) => (n + 2 * p >= span ? Math.floor((n + 2 * p - span) / s) + 1 : 0);
+  return { span, hOut: out(H), wOut: out(W), hp: H + 2 * p, wp: W + 2 * p };
+}
+
+// The products and sum of output (i, j) of one channel with one kernel slice.
+function windowTerms(xp, kernel, i, j, s, d) {
+  const terms = [];
+  kernel.forEach((row, a) => row.forEach((w, b) => {
+    const r = i * s + a * d, c = j * s + b * d;
+    terms.push({ w, x: xp[r][c].value, r, c });
+  }));
+  return { terms, sum: terms.reduce((acc, t) => acc + t.w * t.x, 0) };
+}
+
+function convolve(xps, kernels, bias, g) {
+  // xps: channels of padded inputs; kernels: one slice per channel; returns hOut x wOut.
+  return Array.from({ length: g.hOut }, (_, i) => Array.from({ length: g.wOut }, (_, j) =>
+    bias + xps.reduce((acc, xp, c) => acc + windowTerms(xp, kernels[c], i, j, g.stride, g.dilation).sum, 0)));
+}
+
+// ---- formatting and colours ---------------------------------------------------------------------
+
+function fmt(v, digits = 2) {
+  if (Math.abs(v) < 1e-9) return "0";
+  const text = Math.abs(v) >= 100 ? v.toFixed(0) : String(Number(v.toPrecision(digits)));
+  return text.replace("-", "\u2212");
+}
+
+function grey(v, lo, hi) {
+  const t = hi > lo ? Math.min(1, Math.max(0, (v - lo) / (hi - lo))) : 0;
+  const level = Math.round(255 - t * 200);
+  return { fill: `rgb(${level},${level},${level})`, ink: t > 0.55 ? "#FFFFFF" : COLOR.text };
+}
+
+function diverging(v, scale) {
+  const t = scale > 0 ? Math.min(1, Math.abs(v) / scale) : 0;
+  const [r, g, b] = v >= 0 ? [0, 114, 178] : [213, 94, 0];
+  const mix = (c) => Math.round(255 + (c - 255) * t * 0.85);
+  return { fill: `rgb(${mix(r)},${mix(g)},${mix(b)})`, ink: t > 0.6 ? "#FFFFFF" : COLOR.text };
+}
+
+// ---- DOM helpers -------------------------------------------------------------------------------
+
+function h(tag, attrs = {}, children = []) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  for (const c of children) node.append(c);
+  return node;
+}
+
+function s(parent, tag, attrs = {}, text) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  if (text !== undefined) node.textContent = text;
+  parent.appendChild(node);
+  return node;
+}
+
+// Lines of at most `width` characters from a list of terms joined by " + ".
+function wrap(terms, first, width) {
+  const lines = [];
+  let line = first;
+  terms.forEach((term, index) => {
+    const piece = (index ? " + " : "") + term;
+    if (line.length + piece.length > width && line.trim()) { lines.push(line); line = "    "; }
+    line += piece;
+  });
+  lines.push(line);
+  return lines;
+}
+
+let instances = 0;
+
+// ---- the view ----------------------------------------------------------------------------------
+
+function render({ model, el }) {
+  const id = `pnn-sk-${++instances}-${Math.random().toString(36).slice(2, 8)}`;
+  el.classList.add("prettynn-widget");
+  el.dataset.widget = "sliding-kernel";
+
+  const root = h("div", { class: "pnn-sk" });
+  const style = h("style");
+  style.textContent = CSS;
+
+  const slider = (name, label, min, max) => {
+    const input = h("input", { type: "range", id: `${id}-${name}`, min, max, step: 1, "aria-label": label });
+    const out = h("output", { for: `${id}-${name}` });
+    input.addEventListener("input", () => { stop(); model.set(name, parseInt(input.value, 10)); model.save_changes(); });
+    return { input, out, row: h("div", { class: "pnn-row" }, [h("label", { for: `${id}-${name}` }, [label]), input, out]) };
+  };
+  const select = (name, label) => {
+    const input = h("select", { id: `${id}-${name}`, "aria-label": label });
+    input.addEventListener("change", () => {
+      stop();
+      model.set(name, name === "channels" ? parseInt(input.value, 10) : input.value);
+      model.save_changes();
+    });
+    return { input, row: h("div", { class: "pnn-row pnn-choice" }, [h("label", { for: `${id}-${name}` }, [label]), input]) };
+  };
+
+  const position = slider("position", "output entry", 0, 0);
+  const prev = h("button", { type: "button", "aria-label": "previous output entry" }, ["\u25c0 Back"]);
+  const next = h("button", { type: "button", "aria-label": "next output entry" }, ["Step \u25b6"]);
+  const play = h("button", { type: "button", "aria-label": "play through the output entries" }, ["Play"]);
+  const image = select("image", "image");
+  const kernel = select("kernel", "kernel");
+  const channels = select("channels", "channels");
+  for (const [value, text] of [["1", "1 in, 1 out"], ["3", "3 in, 2 out"]]) channels.input.append(h("option", { value }, [text]));
+  const outChannel = h("select", { id: `${id}-out`, "aria-label": "output channel shown" });
+  for (const o of [0, 1]) outChannel.append(h("option", { value: String(o) }, [`channel ${o}`]));
+  const outRow = h("div", { class: "pnn-row pnn-choice" }, [h("label", { for: `${id}-out` }, ["output"]), outChannel]);
+  const size = slider("kernel_size", "kernel size", 1, 5);
+  const padding = slider("padding", "padding", 0, 3);
+  const stride = slider("stride", "stride", 1, 3);
+  const dilation = slider("dilation", "dilation", 1, 3);
+
+  const hint = h("p", { class: "pnn-hint" }, [
+    "Keyboard: Tab to a control; arrow keys move a slider (the first one walks through the output entries), ",
+    "Enter or Space presses a button.",
+  ]);
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("role", "img");
+  root.append(style,
+    h("div", { class: "pnn-step" }, [h("label", { for: `${id}-position` }, ["position"]), position.input, position.out, prev, next, play]),
+    h("div", { class: "pnn-controls" }, [image.row, kernel.row, channels.row, outRow, size.row, padding.row, stride.row, dilation.row]),
+    hint, svg);
+  el.replaceChildren(root);
+
+  let timer = null;
+  let shownOutput = 0;
+  function stop() {
+    if (timer !== null) { clearInterval(timer); timer = null; }
+    play.textContent = "Play";
+  }
+  function setPosition(value) { model.set("position", value); model.save_changes(); }
+  prev.addEventListener("click", () => { stop(); setPosition(Math.max(0, model.get("position") - 1)); });
+  next.addEventListener("click", () => { stop(); setPosition(Math.min(lastPosition, model.get("position") + 1)); });
+  play.addEventListener("click", () => {
+    if (timer !== null) { stop(); return; }
+    if (model.get("position") >= lastPosition) setPosition(0);
+    play.textContent = "Pause";
+    timer = setInterval(() => {
+      if (model.get("position") >= lastPosition) { stop(); return; }
+      setPosition(model.get("position") + 1);
+    }, PLAY_MS);
+  });
+  outChannel.addEventListener("change", () => { shownOutput = parseInt(outChannel.value, 10); redraw(); });
+
+  let lastPosition = 0;
+
+  // ---- drawing ----
+
+  function drawGrid(g, cells, x0, y0, cs, color, showNumbers, fontScale = 0.48) {
+    cells.forEach((row, r) => row.forEach((cell, c) => {
+      const { fill, ink } = color(cell);
+      const rect = s(g, "rect", { x: x0 + c * cs, y: y0 + r * cs, width: cs, height: cs, fill, stroke: COLOR.grid, "stroke-width": 0.8 });
+      if (cell.data) rect.setAttribute("data-output", cell.data);
+      if (showNumbers && cell.text !== "") {
+        s(g, "text", { x: x0 + (c + 0.5) * cs, y: y0 + (r + 0.5) * cs + 4, "text-anchor": "middle",
+          "font-size": Math.min(12, cs * fontScale), fill: cell.pad ? "#8A8A8A" : ink }, cell.text);
+      }
+    }));
+  }
+
+  function drawInput(g, xp, lo, hi, x0, y0, cs, terms, label) {
+    s(g, "text", { x: x0, y: y0 - 8, "font-size": 13, fill: COLOR.text }, label);
+    const cells = xp.map((row) => row.map((cell) => ({ ...cell, text: cell.pad ? "0" : fmt(cell.value, 2) })));
+    drawGrid(g, cells, x0, y0, cs, (cell) => (cell.pad ? { fill: COLOR.pad, ink: "#8A8A8A" } : grey(cell.value, lo, hi)), cs >= 20);
+    if (!terms) return;
+    const rs = terms.map((t) => t.r), cols = terms.map((t) => t.c);
+    const top = Math.min(...rs), left = Math.min(...cols);
+    s(g, "rect", { x: x0 + left * cs, y: y0 + top * cs, width: (Math.max(...cols) - left + 1) * cs,
+      height: (Math.max(...rs) - top + 1) * cs, fill: "none", stroke: COLOR.window, "stroke-width": 1.5, "stroke-dasharray": "4 3" });
+    for (const t of terms) {
+      s(g, "rect", { x: x0 + t.c * cs + 1.5, y: y0 + t.r * cs + 1.5, width: cs - 3, height: cs - 3,
+        fill: "none", stroke: COLOR.window, "stroke-width": 3 });
+    }
+  }
+
+  function drawKernel(g, kernel, x0, y0, cs, label) {
+    if (label) s(g, "text", { x: x0, y: y0 - 8, "font-size": 13, fill: COLOR.text }, label);
+    const scale = Math.max(...kernel.flat().map(Math.abs), 1e-9);
+    const cells = kernel.map((row) => row.map((v) => ({ value: v, text: fmt(v, 2) })));
+    drawGrid(g, cells, x0, y0, cs, (cell) => diverging(cell.value, scale), cs >= 18);
+    s(g, "rect", { x: x0, y: y0, width: kernel.length * cs, height: kernel.length * cs, fill: "none", stroke: COLOR.window, "stroke-width": 2 });
+  }
+
+  function drawOutput(g, out, x0, y0, cs, pos, label, active, channel) {
+    s(g, "text", { x: x0, y: y0 - 8, "font-size": 13, fill: COLOR.text, "font-weight": active ? 700 : 400 }, label);
+    const scale = Math.max(...out.flat().map(Math.abs), 1e-9);
+    const wOut = out[0].length;
+    const cells = out.map((row, i) => row.map((v, j) => {
+      const done = i * wOut + j <= pos;  // entries computed so far carry their value (channel, row, column, value)
+      return { value: v, done, text: done ? fmt(v, 2) : "", data: done ? `${channel},${i},${j},${v}` : "" };
+    }));
+    drawGrid(g, cells, x0, y0, cs, (cell) => (cell.done ? diverging(cell.value, scale) : { fill: "#FFFFFF", ink: COLOR.text }), cs >= 22, 0.36);
+    const i = Math.floor(pos / wOut), j = pos % wOut;
+    if (active) {
+      s(g, "rect", { x: x0 + j * cs, y: y0 + i * cs, width: cs, height: cs, fill: "none", stroke: COLOR.current, "stroke-width": 3 });
+    }
+  }
+
+  function textLines(g, lines, x0, y0, bold = -1) {
+    lines.forEach((line, n) => s(g, "text", { x: x0, y: y0 + n * 17, "font-size": 13, fill: COLOR.text,
+      "font-weight": n === bold ? 700 : 400, "xml:space": "preserve" }, line));
+    return y0 + lines.length * 17;
+  }
+
+  function redraw() {
+    const start = performance.now();
+    const images = model.get("images"), kernels = model.get("kernels");
+    const name = model.get("image"), kname = model.get("kernel");
+    const k = model.get("kernel_size"), p = model.get("padding"), st = model.get("stride"), d = model.get("dilation");
+    const multi = model.get("channels") === 3;
+    const base = kernels[kname][k - 1];
+
+    // Controls follow the model.
+    for (const [sel, options] of [[image.input, Object.keys(images)], [kernel.input, Object.keys(kernels)]]) {
+      if (sel.options.length !== options.length) sel.replaceChildren(...options.map((o) => h("option", { value: o }, [o])));
+    }
+    image.input.value = name; kernel.input.value = kname; channels.input.value = String(model.get("channels"));
+    outRow.style.visibility = multi ? "visible" : "hidden";
+    for (const [ctl, v] of [[size, k], [padding, p], [stride, st], [dilation, d]]) { ctl.input.value = String(v); ctl.out.textContent = String(v); }
+
+    const img = images[name];
+    const H = img.length, W = img[0].length;
+    const g = { ...geometry(H, W, k, p, st, d), stride: st, dilation: d };
+    const inputs = multi ? [img, img.map((row) => row.slice().reverse()), img.slice().reverse()] : [img];
+    const xps = inputs.map((x) => padded(x, p));
+    // Output channel o's slice for input channel c: the preset rotated by 90 degrees (o + 2c) times.
+    const weights = multi ? [0, 1].map((o) => inputs.map((_, c) => rot90(base, o + 2 * c))) : [[base]];
+    const biases = multi ? BIASES : [0];
+    const all = img.flat();
+    const lo = Math.min(0, ...all), hi = Math.max(...all);
+
+    svg.replaceChildren();
+    let y = 24;
+    if (g.hOut < 1 || g.wOut < 1) {
+      lastPosition = 0;
+      position.input.max = "0"; position.input.value = "0"; position.out.textContent = "\u2013";
+      const cs = Math.min(24, Math.floor(300 / Math.max(g.hp, g.wp)));
+      drawInput(s(svg, "g"), xps[0], lo, hi, 0, y, cs, null, `padded input ${g.hp} \u00d7 ${g.wp}`);
+      const ty = y + g.hp * cs + 24;
+      textLines(s(svg, "g"), [
+        `No output: the kernel spans d(k \u2212 1) + 1 = ${g.span} positions, more than the padded input's ${Math.min(g.hp, g.wp)}.`,
+        "torch raises a RuntimeError (\u201ckernel size can't be greater than actual input size\u201d). Add padding or shrink the kernel.",
+      ], 0, ty, 0);
+      svg.setAttribute("viewBox", `0 0 ${WIDTH} ${ty + 30}`);
+      svg.setAttribute("aria-label", "No output: the dilated kernel is larger than the padded input.");
+      el.dataset.redrawMs = String(performance.now() - start);
+      return;
+    }
+
+    lastPosition = g.hOut * g.wOut - 1;
+    const pos = Math.min(model.get("position"), lastPosition);
+    position.input.max = String(lastPosition);
+    position.input.value = String(pos);
+    const i = Math.floor(pos / g.wOut), j = pos % g.wOut;
+    position.out.textContent = `(${i}, ${j})`;
+    position.input.setAttribute("aria-valuetext", `output entry row ${i}, column ${j}, ${pos + 1} of ${lastPosition + 1}`);
+    const outputs = weights.map((slices, o) => convolve(xps, slices, biases[o], g));
+    const o = multi ? Math.min(shownOutput, 1) : 0;
+    outChannel.value = String(o);
+    const parts = xps.map((xp, c) => windowTerms(xp, weights[o][c], i, j, st, d));
+
+    if (!multi) {
+      const cs = Math.min(26, Math.floor(290 / Math.max(g.hp, g.wp)));
+      const ck = Math.min(26, Math.floor(120 / k));
+      const co = Math.min(26, Math.floor(250 / Math.max(g.hOut, g.wOut)));
+      const gg = s(svg, "g");
+      drawInput(gg, xps[0], lo, hi, 0, y, cs, parts[0].terms, `padded input ${g.hp} \u00d7 ${g.wp} (padding ${p})`);
+      drawKernel(gg, weights[0][0], 318, y, ck, `kernel ${k} \u00d7 ${k}`);
+      s(gg, "text", { x: 318, y: y + k * ck + 18, "font-size": 12, fill: COLOR.muted }, `dilation ${d}, stride ${st}`);
+      drawOutput(gg, outputs[0], 462, y, co, pos, `output ${g.hOut} \u00d7 ${g.wOut}`, true, 0);
+      y += Math.max(g.hp * cs, k * ck + 24, g.hOut * co) + 26;
+      const terms = parts[0].terms.map((t) => `${fmt(t.w)}\u00b7${fmt(t.x)}`);
+      y = textLines(s(svg, "g"), wrap(terms, `y[${i}, ${j}] = `, 96), 0, y);
+      y = textLines(s(svg, "g"), [`        = ${fmt(parts[0].sum, 4)}`], 0, y, 0);
+      svg.setAttribute("aria-label", `Output entry (${i}, ${j}) = ${fmt(parts[0].sum, 4)}: the sum of ${terms.length} products ` +
+        `of the kernel with the highlighted window of the padded input.`);
+    } else {
+      const cs = Math.min(20, Math.floor(200 / Math.max(g.hp, g.wp)));
+      const ck = Math.min(18, Math.floor(90 / k));
+      const gg = s(svg, "g");
+      const rowHeight = g.hp * cs;
+      xps.forEach((xp, c) => drawInput(gg, xp, lo, hi, c * 240, y, cs, parts[c].terms, `input channel ${c}`));
+      y += rowHeight + 30;
+      xps.forEach((_, c) => {
+        drawKernel(gg, weights[o][c], c * 240, y, ck, `W[${o}, ${c}]`);
+        s(gg, "text", { x: c * 240 + k * ck + 10, y: y + (k * ck) / 2 + 5, "font-size": 13, fill: COLOR.text },
+          `s${c} = ${fmt(parts[c].sum, 3)}`);
+      });
+      y += k * ck + 26;
+      const total = parts.reduce((acc, part) => acc + part.sum, biases[o]);
+      y = textLines(s(svg, "g"), [
+        `y[${o}, ${i}, ${j}] = s0 + s1 + s2 + b${o} = ${parts.map((part) => fmt(part.sum, 3)).join(" + ")} + ${fmt(biases[o])} = ${fmt(total, 4)}`,
+        `Each output channel has its own kernel, one ${k} \u00d7 ${k} slice per input channel, and one bias.`,
+      ], 0, y, 0) + 22;
+      const co = Math.min(20, Math.floor(220 / Math.max(g.hOut, g.wOut)));
+      outputs.forEach((out, oo) => drawOutput(gg, out, oo * 300, y, co, pos,
+        `output channel ${oo} (bias ${fmt(biases[oo])})`, oo === o, oo));
+      y += g.hOut * co + 10;
+      svg.setAttribute("aria-label", `Three input channels, each correlated with its kernel slice of output channel ${o}; ` +
+        `entry (${i}, ${j}) = ${fmt(total, 4)}.`);
+    }
+    svg.setAttribute("viewBox", `0 0 ${WIDTH} ${y + 6}`);
+    el.dataset.redrawMs = String(performance.now() - start);
+  }
+
+  const events = ["images", "image", "kernels", "kernel", "kernel_size", "padding", "stride", "dilation", "position", "channels"]
+    .map((name) => `change:${name}`);
+  for (const e of events) model.on(e, redraw);
+  redraw();
+
+  return () => {
+    stop();
+    for (const e of events) model.off(e, redraw);
+    el.replaceChildren();
+  };
+}
+
+export default { render };
