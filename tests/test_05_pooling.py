@@ -1,0 +1,189 @@
+"""Chapter 05_pooling: what the generic tests don't cover.
+
+- the hidden cases cover every argument of the contract and its edge cases;
+- the inputs have no ties within a window, and respect torch's padding limit;
+- the output-size rule (ceil mode and the dropped last window) is torch's;
+- plain-loop solutions grade well within the sandbox's limits;
+- the chapter's claims about TensorFlow's "SAME" padding and about the experiment hold.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from prettynn.exercise import get
+from prettynn.exercises.pooling import pair, pool_output_size
+
+from .conftest import all_samples
+
+POOLS = ("max_pool2d", "avg_pool2d", "max_pool2d_backward")
+
+
+def _cases(name, seed=0):
+    exercise = get(name)
+    return exercise.visible_cases() + exercise.hidden_cases(np.random.default_rng(seed))
+
+
+def _input(name, case):
+    return case.args[1] if name == "max_pool2d_backward" else case.args[0]
+
+
+@pytest.mark.parametrize("name", POOLS)
+def test_hidden_pooling_cases_cover_every_argument(name):
+    cases = get(name).hidden_cases(np.random.default_rng(0))
+    kernels = [case.args[2 if name == "max_pool2d_backward" else 1] for case in cases]
+    assert any(isinstance(k, int) for k in kernels) and any(isinstance(k, tuple) for k in kernels)
+    assert any(case.kwargs["stride"] is None for case in cases)
+    assert any(isinstance(case.kwargs["stride"], tuple) for case in cases)
+    assert any(pair(case.kwargs["padding"]) != (0, 0) for case in cases)
+    assert any(isinstance(case.kwargs["padding"], tuple) for case in cases)
+    assert any(_input(name, case).dtype == np.float32 for case in cases)
+    if name != "avg_pool2d":
+        assert any(max(pair(case.kwargs["dilation"])) > 1 for case in cases)
+    else:
+        assert {case.kwargs["count_include_pad"] for case in cases} == {True, False}
+    descriptions = [case.description for case in cases]
+    assert any("a last window in the padding dropped" in d for d in descriptions)
+    assert any("a last partial window kept" in d for d in descriptions)
+    assert any("ceil_mode=False" in d for d in descriptions)
+
+
+@pytest.mark.parametrize("name", POOLS)
+def test_ceil_mode_cases_are_what_their_description_says(name):
+    for case in get(name).hidden_cases(np.random.default_rng(1)):
+        x = _input(name, case)
+        kernel = case.args[2 if name == "max_pool2d_backward" else 1]
+        kw = case.kwargs
+        stride = kernel if kw["stride"] is None else kw["stride"]
+        axes = list(zip(x.shape[2:], pair(kernel), pair(stride), pair(kw["padding"]), pair(kw.get("dilation", 1))))
+        ceil = [pool_output_size(*axis, ceil_mode=True) for axis in axes]
+        kept = [pool_output_size(*axis, ceil_mode=True, drop_rule=False) for axis in axes]
+        floor = [pool_output_size(*axis) for axis in axes]
+        if "dropped" in case.description:
+            assert ceil != kept
+        if "kept" in case.description:
+            assert ceil == kept and ceil != floor
+
+
+@pytest.mark.parametrize("name", POOLS)
+def test_inputs_have_no_ties_and_padding_within_torchs_limit(name):
+    for case in _cases(name, seed=2):
+        x = _input(name, case)
+        assert len(np.unique(x)) == x.size, case.description
+        kernel = case.args[2 if name == "max_pool2d_backward" else 1]
+        assert all(p <= k // 2 for p, k in zip(pair(case.kwargs.get("padding", 0)), pair(kernel)))
+
+
+def test_adaptive_cases_cover_dividing_and_non_dividing_sizes():
+    cases = _cases("adaptive_avg_pool2d")
+    def divides(case):
+        return all(length % size == 0 for length, size in zip(case.args[0].shape[2:], pair(case.args[1])))
+    assert any(divides(case) for case in cases) and any(not divides(case) for case in cases)
+    assert any(pair(case.args[1]) == (1, 1) for case in cases)
+    assert any(isinstance(case.args[1], tuple) and case.args[1][0] != case.args[1][1] for case in cases)
+    assert any(pair(case.args[1])[0] > case.args[0].shape[2] for case in cases)
+    assert any(case.args[0].dtype == np.float32 for case in cases)
+
+
+def test_output_size_rule_is_torchs():
+    import torch
+    import torch.nn.functional as F
+
+    for size in range(1, 12):
+        for kernel in range(1, 5):
+            for stride in range(1, 4):
+                for padding in range(kernel // 2 + 1):
+                    for dilation in (1, 2):
+                        for ceil_mode in (False, True):
+                            expected = pool_output_size(size, kernel, stride, padding, dilation, ceil_mode)
+                            if expected < 1:
+                                continue
+                            x = torch.zeros(1, 1, size, 1, dtype=torch.float64)
+                            out = F.max_pool2d(x, (kernel, 1), (stride, 1), (padding, 0), (dilation, 1), ceil_mode)
+                            assert out.shape[2] == expected, (size, kernel, stride, padding, dilation, ceil_mode)
+
+
+def test_tensorflow_same_differs_from_symmetric_padding_with_ceil_only_for_even_kernels_and_stride_1():
+    """The claim of the chapter's "SAME" section, checked with torch."""
+    import torch
+    import torch.nn.functional as F
+
+    differ = set()
+    for length in range(1, 13):
+        x = torch.randperm(length, dtype=torch.float64).reshape(1, 1, length, 1)
+        for kernel in range(1, 6):
+            for stride in range(1, 5):
+                total = max((math.ceil(length / stride) - 1) * stride + kernel - length, 0)
+                before = total // 2
+                same = F.max_pool2d(F.pad(x, (0, 0, before, total - before), value=-math.inf), (kernel, 1), (stride, 1))
+                assert same.shape[2] == math.ceil(length / stride)
+                if kernel > length + 2 * before:
+                    continue
+                torch_out = F.max_pool2d(x, (kernel, 1), (stride, 1), (before, 0), ceil_mode=True)
+                if torch_out.shape != same.shape or not torch.equal(torch_out, same):
+                    differ.add((kernel, stride))
+    assert differ == {(2, 1), (4, 1)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ("max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "max_pool2d_backward"))
+def test_plain_loop_solution_grades_well_within_the_sandbox_limits(name):
+    """The sample written with plain Python loops, in the grader's sandbox on every case: a tenth of the limits."""
+    from prettynn.grading import Verdict, judge
+    from prettynn.sandbox.runner import Limits, run_solution
+
+    source = next(entry["replace"][name] for entry in all_samples()
+                  if entry["assignment"] == "05_pooling" and entry["expect"] == "full"
+                  and name in entry.get("replace", {}))
+    exercise = get(name)
+    cases = _cases(name, seed=1)
+    run = run_solution(source, name, cases, Limits(), bubblewrap=False, uses=exercise.uses)
+    assert run.problem == ""
+    assert Verdict.of(exercise, [judge(exercise, c, o) for c, o in zip(cases, run.outcomes)]).all_passed
+    assert run.seconds < Limits().total_seconds / 10
+
+
+def test_experiment_pooled_edges_lose_less_under_a_shift(reference_solutions):
+    """The experiment's claims: 2x2 pooling of the edge maps keeps the accuracy with a quarter of the
+    features and loses less under a one-pixel shift; coarser pooling loses accuracy."""
+    from prettynn.data import load_digits_split
+
+    data = load_digits_split()
+    max_pool2d, adaptive = reference_solutions["max_pool2d"], reference_solutions["adaptive_avg_pool2d"]
+
+    def images(x):
+        return (x + data.mean).reshape(-1, 1, 8, 8)
+
+    def edges(x):
+        down, right = np.zeros_like(x), np.zeros_like(x)
+        down[:, :, 1:] = x[:, :, 1:] - x[:, :, :-1]
+        right[:, :, :, 1:] = x[:, :, :, 1:] - x[:, :, :, :-1]
+        return np.concatenate([x, np.maximum(down, 0), np.maximum(-down, 0),
+                               np.maximum(right, 0), np.maximum(-right, 0)], axis=1)
+
+    def accuracy(train_f, test_f):
+        a, b = train_f.reshape(len(train_f), -1), test_f.reshape(len(test_f), -1)
+        d = (b ** 2).sum(1)[:, None] - 2 * b @ a.T + (a ** 2).sum(1)[None, :]
+        return np.mean(data.y_train[d.argmin(1)] == data.y_test)
+
+    train, test = images(data.x_train), images(data.x_test)
+    shifted = np.roll(test, 1, axis=3)
+    shifted[:, :, :, 0] = 0
+    results = {}
+    for name, f in {"edges": edges, "max": lambda x: max_pool2d(edges(x), 2),
+                    "adaptive": lambda x: adaptive(edges(x), 2)}.items():
+        results[name] = accuracy(f(train), f(test)), accuracy(f(train), f(shifted))
+    assert results["max"][0] >= results["edges"][0] - 0.01
+    assert results["max"][1] > results["edges"][1]
+    assert results["adaptive"][0] < results["edges"][0] - 0.03
+
+
+def test_chapter_samples_name_the_three_typical_mistakes():
+    losers = {tuple(entry["loses"]) for entry in all_samples()
+              if entry["assignment"] == "05_pooling" and entry["expect"] == "loses"}
+    assert losers == {("max_pool2d",), ("max_pool2d_backward",), ("avg_pool2d",)}
+    assert Path(__file__).parents[1].joinpath("autograde/samples/05_pooling.toml").is_file()
