@@ -11,6 +11,9 @@ Modules, one concept each:
 - ``gradcheck``: numerical gradients and relative errors.
 - ``data``: the data sets the chapters use (offline).
 - ``training``: layers built from the reader's own functions, SGD, the training loop, plots.
+- ``reuse``: the reader's own functions from an earlier chapter's notebook, for a later one.
+- ``widgets``: the book's interactive widgets (anywidget traits + one ES module each).
+- ``experiments``: precomputed experiments the widgets show (the loss landscape).
 - ``course``: instructor tooling (nbgrader extensions, book pages, release checks).
 """
 
