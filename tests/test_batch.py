@@ -76,8 +76,8 @@ def runs(root, tmp_path_factory):
 
 
 def samples(course: Path) -> list[str]:
-    """The sample students of the course copy."""
-    return sorted(path.name for path in (course / SUBMITTED).glob("sample-*"))
+    """The sample students of the course copy who handed in this chapter."""
+    return sorted(path.parent.name for path in (course / SUBMITTED).glob(f"sample-*/{CHAPTER}"))
 
 
 def test_every_gradable_student_is_graded(runs):
