@@ -29,3 +29,24 @@ def browser():
         instance = playwright.chromium.launch(executable_path=chromium_path(), args=flags)
         yield instance
         instance.close()
+
+
+# A page that renders one widget's ES module with a stand-in for anywidget's model (no kernel,
+# no widget manager): fill in the module's source and the traits, both as JSON.
+WIDGET_PAGE = """<!doctype html><html><body><div id="root"></div><script type="module">
+const source = %s;
+const url = URL.createObjectURL(new Blob([source], {type: "text/javascript"}));
+const module = await import(url);
+const traits = %s;
+const handlers = {};
+const model = {
+  get: (name) => traits[name],
+  set: (name, value) => { traits[name] = value; },
+  save_changes: () => { for (const h of Object.values(handlers).flat()) h(); },
+  on: (event, h) => { (handlers[event] = handlers[event] || []).push(h); },
+  off: () => {},
+};
+window.widgetModel = model;
+module.default.render({ model, el: document.getElementById("root") });
+window.ready = true;
+</script></body></html>"""

@@ -9,7 +9,7 @@ from prettynn.widgets import esm
 from prettynn.widgets.convolution import (KERNEL_SIZES, OutputSizeExplorer, SlidingKernel, default_images,
                                           default_kernels)
 
-from .browser import browser  # noqa: F401  (fixture)
+from .browser import WIDGET_PAGE, browser  # noqa: F401  (fixture)
 
 SLIDING_TRAITS = ("images", "image", "kernels", "kernel", "kernel_size", "padding", "stride", "dilation",
                   "position", "channels")
@@ -88,24 +88,6 @@ def test_widget_states_round_trip_through_json():
 
 # ---------------------------------------------------------------- the ES modules in Chromium
 
-PAGE = """<!doctype html><html><body><div id="root"></div><script type="module">
-const source = %s;
-const url = URL.createObjectURL(new Blob([source], {type: "text/javascript"}));
-const module = await import(url);
-const traits = %s;
-const handlers = {};
-const model = {
-  get: (name) => traits[name],
-  set: (name, value) => { traits[name] = value; },
-  save_changes: () => { for (const h of Object.values(handlers).flat()) h(); },
-  on: (event, h) => { (handlers[event] = handlers[event] || []).push(h); },
-  off: () => {},
-};
-window.widgetModel = model;
-module.default.render({ model, el: document.getElementById("root") });
-window.ready = true;
-</script></body></html>"""
-
 # (image, kernel, kernel size, padding, stride, dilation, channels)
 SLIDING_SETTINGS = [
     ("digit 0 (8 x 8)", "vertical edge", 3, 1, 1, 1, 1),
@@ -120,7 +102,7 @@ SLIDING_SETTINGS = [
 def _open(browser, name, traits):  # noqa: F811
     """A page running widget module ``name`` on ``traits``, ready."""
     page = browser.new_page()
-    page.set_content(PAGE % (json.dumps(esm(name)), json.dumps(traits)))
+    page.set_content(WIDGET_PAGE % (json.dumps(esm(name)), json.dumps(traits)))
     page.wait_for_function("window.ready === true")
     return page
 

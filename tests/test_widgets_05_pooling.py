@@ -9,7 +9,7 @@ import pytest
 from prettynn.widgets import HERE, esm
 from prettynn.widgets.pooling import PoolingExplorer, default_grid
 
-from .browser import browser  # noqa: F401  (fixture)
+from .browser import WIDGET_PAGE, browser  # noqa: F401  (fixture)
 
 
 def test_pooling_explorer_builds_with_defaults():
@@ -75,24 +75,6 @@ def test_pooling_explorer_state_round_trips_through_json():
 
 # ---------------------------------------------------------------- the ES module in Chromium
 
-PAGE = """<!doctype html><html><body><div id="root"></div><script type="module">
-const source = %s;
-const url = URL.createObjectURL(new Blob([source], {type: "text/javascript"}));
-const module = await import(url);
-const traits = %s;
-const handlers = {};
-const model = {
-  get: (name) => traits[name],
-  set: (name, value) => { traits[name] = value; },
-  save_changes: () => { for (const h of Object.values(handlers).flat()) h(); },
-  on: (event, h) => { (handlers[event] = handlers[event] || []).push(h); },
-  off: () => {},
-};
-window.widgetModel = model;
-module.default.render({ model, el: document.getElementById("root") });
-window.ready = true;
-</script></body></html>"""
-
 SETTINGS = [
     ("max", 2, 2, 0, False, True),
     ("max", 3, 2, 1, True, True),
@@ -137,7 +119,7 @@ def test_the_widget_computes_what_torch_computes(browser):  # noqa: F811
     page = browser.new_page()
     traits = {"grid": grid, "mode": "max", "kernel_size": 2, "stride": 2, "padding": 0,
               "ceil_mode": False, "count_include_pad": True}
-    page.set_content(PAGE % (json.dumps(esm("pooling")), json.dumps(traits)))
+    page.set_content(WIDGET_PAGE % (json.dumps(esm("pooling")), json.dumps(traits)))
     page.wait_for_function("window.ready === true")
     for mode, k, s, p, ceil, include in SETTINGS:
         page.evaluate("""([mode, k, s, p, ceil, include]) => {
