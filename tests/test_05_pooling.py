@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 from prettynn.exercise import get
-from prettynn.exercises.pooling import pair, pool_output_size
+from prettynn.exercises._cases import pair
+from prettynn.exercises.pooling import pool_output_size
 
 from .conftest import all_samples
 

@@ -52,6 +52,13 @@ def as_float32(case: Case) -> Case:
     )
 
 
+def pair(value) -> tuple[int, int]:
+    """An "int or pair" argument as a pair of ints: ``3 -> (3, 3)``, ``(3, 2) -> (3, 2)``."""
+    if isinstance(value, (tuple, list, np.ndarray)):
+        return int(value[0]), int(value[1])
+    return int(value), int(value)
+
+
 def shape_text(shape) -> str:
     """A shape as a student reads it: ``(2, 3)``, or ``(3,)``."""
     return str(tuple(int(s) for s in shape))

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..exercise import Case, Exercise, Mistake, register
 from . import _torch
-from ._cases import as_float32, normal, readable, shape_text, visible_rng
+from ._cases import as_float32, normal, pair, readable, shape_text, visible_rng
 
 ASSIGNMENT = "04_convolution"
 
@@ -66,20 +66,15 @@ def torch_conv2d_backward(grad_output, x, weight, bias=None, stride=1, padding=0
 # permuted channels...): the package holds no NumPy solution of an exercise.
 
 
-def _pair(value) -> tuple[int, int]:
-    """An int or pair argument as a pair ``(rows, columns)``."""
-    return (int(value), int(value)) if np.isscalar(value) else (int(value[0]), int(value[1]))
-
-
 def _paddings(padding, kernel, dilation) -> tuple[tuple[int, int], tuple[int, int]]:
     """``((top, bottom), (left, right))`` zero padding of an int, pair, 'valid' or 'same' argument
     (torch's documented rule: 'same' pads d(k - 1) in total, the extra one at the bottom/right)."""
     if padding == "valid":
         return (0, 0), (0, 0)
     if padding == "same":
-        totals = [d * (k - 1) for d, k in zip(_pair(dilation), kernel)]
+        totals = [d * (k - 1) for d, k in zip(pair(dilation), kernel)]
         return tuple((t // 2, t - t // 2) for t in totals)
-    rows, columns = _pair(padding)
+    rows, columns = pair(padding)
     return (rows, rows), (columns, columns)
 
 
@@ -127,7 +122,7 @@ def _conv_one_axis_stride(axis):
     """conv2d that applies the stride along rows only (``axis`` 0) or columns only (``axis`` 1)."""
 
     def output(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-        rows, columns = _pair(stride)
+        rows, columns = pair(stride)
         return _mistaken_conv2d(x, weight, bias, (rows, 1) if axis == 0 else (1, columns), padding, dilation, groups)
 
     return output
@@ -356,8 +351,8 @@ def _random_configuration(rng: np.random.Generator, i: int, same_allowed: bool) 
         padding = (1, 2)
     if padding == "same" and i % 2 == 0:  # an even kernel: the extra padding row goes to the bottom
         kernel = (kernel[0] + kernel[0] % 2, kernel[1])
-    reach = [d * (k - 1) + 1 for d, k in zip(_pair(dilation), kernel)]
-    pads = _paddings(padding, kernel, _pair(dilation))
+    reach = [d * (k - 1) + 1 for d, k in zip(pair(dilation), kernel)]
+    pads = _paddings(padding, kernel, pair(dilation))
     size = [max(r - sum(p), 1) + int(rng.integers(0, 6)) for r, p in zip(reach, pads)]
     return dict(n=int(rng.integers(1, 3)), c_in=c_in, c_out=c_out, groups=groups, kernel=kernel,
                 size=[min(s, 9) if r <= 9 else s for s, r in zip(size, reach)], stride=stride,

@@ -6,16 +6,9 @@ import numpy as np
 
 from ..exercise import Case, Exercise, Mistake, register
 from . import _torch
-from ._cases import as_float32, shape_text, visible_rng
+from ._cases import as_float32, pair, shape_text, visible_rng
 
 ASSIGNMENT = "05_pooling"
-
-
-def pair(value) -> tuple[int, int]:
-    """An "int or pair" argument as a pair of ints: ``3 -> (3, 3)``, ``(3, 2) -> (3, 2)``."""
-    if isinstance(value, (tuple, list)):
-        return int(value[0]), int(value[1])
-    return int(value), int(value)
 
 
 def pool_output_size(size: int, kernel: int, stride: int, padding: int, dilation: int = 1,
