@@ -67,8 +67,7 @@ class FailsAlsoWhenGraded(CheckFailure):
 
 def ready() -> None:
     """Print the line that tells a student the notebook's setup worked."""
-    print(f"{GREEN}✔{RESET} Ready (prettynn {__version__}, NumPy and the checks loaded): "
-          "write each exercise in its cell, then run the check cell below it.")
+    print(f"{GREEN}✔{RESET} Ready (prettynn {__version__}): write each exercise, then run its check.")
 
 
 def failure_message(verdict: Verdict) -> str:
