@@ -370,10 +370,15 @@ def dropout_hidden_cases(rng: np.random.Generator) -> list[Case]:
 
 def _mask(rng: np.random.Generator, shape, p: float) -> np.ndarray:
     """Test data for the backward pass: a mask of ``shape`` holding 0 (with probability ``p``)
-    and 1 / (1 - p); all zeros when ``p`` is 1."""
+    and 1 / (1 - p); all zeros when ``p`` is 1. Drawn by torch (seeded from ``rng``), so that the
+    package holds no NumPy dropout."""
+    import torch
+
     if p == 1:
         return np.zeros(shape)
-    return rng.choice([0.0, 1.0 / (1.0 - p)], size=shape, p=[p, 1.0 - p])
+    generator = torch.Generator().manual_seed(int(rng.integers(2**31)))
+    keep = torch.bernoulli(torch.full(tuple(shape), 1.0 - p, dtype=torch.float64), generator=generator)
+    return keep.numpy() / (1.0 - p)
 
 
 def dropout_backward_visible_cases() -> list[Case]:
