@@ -56,8 +56,10 @@ def torch_layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 
 # ---------------------------------------------------------------- known mistakes
-# Each is computed from NumPy pieces that are wrong on purpose, or, for the part a mistake
-# gets right, from the torch references: the package holds no NumPy solution of an exercise.
+# A mistake takes every part it gets right from torch (the references above, or torch's own
+# statistics and normalizations) and computes in NumPy only the part that is wrong on purpose:
+# the package holds no NumPy solution of an exercise. No helper below computes a right batch
+# norm, batch norm backward or layer norm in NumPy, whatever its arguments.
 
 
 def _channel_axes(ndim: int) -> tuple[int, ...]:
@@ -70,43 +72,106 @@ def _per_channel(values, ndim: int):
     return np.reshape(values, (1, -1) + (1,) * (ndim - 2))
 
 
-def _standardized(x, axes, eps, ddof=0, eps_outside=False):
-    """``x`` minus its mean over ``axes``, divided by a standard deviation over ``axes`` (a variance of
-    ``ddof``, eps inside or outside the square root): the normalization a mistake uses."""
+def _channel_count(x) -> int:
+    """How many values each channel of ``x`` has: ``N`` times the size of the axes after the channel axis."""
+    return x.size // x.shape[1]
+
+
+def _torch_var_mean(x, axes, correction: int):
+    """``torch.var_mean`` of ``x`` over ``axes`` in float64, axes kept: ``(variance, mean)`` as NumPy arrays.
+
+    ``correction`` 0 gives the biased variance, 1 the unbiased one.
+    """
+    import torch
+
+    var, mean = torch.var_mean(_torch.tensor(x), dim=tuple(axes), correction=correction, keepdim=True)
+    return _torch.to_numpy(var), _torch.to_numpy(mean)
+
+
+def _batch_statistics(x, correction: int):
+    """The per-channel ``(variance, mean)`` of the batch ``x``, each of shape ``(C,)``, from torch."""
+    var, mean = _torch_var_mean(x, _channel_axes(x.ndim), correction)
+    return var.reshape(-1), mean.reshape(-1)
+
+
+def _normalized_over(x, axes, eps):
+    """``x`` normalized over ``axes`` by torch: those axes moved last, ``torch_layer_norm`` over them
+    (no weight or bias), moved back. Over the channel axes this is batch norm's ``x_hat``; a mistake
+    uses it over wrong axes, or for the part it gets right."""
     x = np.asarray(x, dtype=np.float64)
-    var = x.var(axis=axes, keepdims=True, ddof=ddof)
-    std = np.sqrt(var) + eps if eps_outside else np.sqrt(var + eps)
-    return (x - x.mean(axis=axes, keepdims=True)) / std
+    axes = tuple(axis % x.ndim for axis in axes)
+    last = tuple(range(x.ndim - len(axes), x.ndim))
+    moved = np.moveaxis(x, axes, last)
+    return np.moveaxis(torch_layer_norm(moved, moved.shape[last[0]:], eps=eps), last, axes)
 
 
-def _scale_and_shift(x_hat, weight, bias, shape_of=lambda values, ndim: values):
-    """``x_hat * weight + bias``, either possibly ``None``, each reshaped by ``shape_of(values, ndim)``."""
-    if weight is not None:
-        x_hat = x_hat * shape_of(weight, x_hat.ndim)
-    if bias is not None:
-        x_hat = x_hat + shape_of(bias, x_hat.ndim)
-    return x_hat
+def _batch_x_hat(x, eps):
+    """The batch ``x`` normalized per channel with its biased statistics, as in training (torch).
+
+    Not ``F.batch_norm`` itself, which refuses a channel of one value (an evaluation case of shape
+    ``(1, C)`` that a mistake normalizes with the batch's statistics); the values are the same.
+    """
+    return _normalized_over(x, _channel_axes(x.ndim), eps)
+
+
+def _per_channel_affine(x_hat, weight, bias):
+    """``x_hat * weight + bias`` per channel (axis 1), either ``None``: ``torch_batch_norm`` in evaluation
+    with running mean 0, running variance 1 and eps 0, which only scales and shifts."""
+    channels = x_hat.shape[1]
+    return torch_batch_norm(x_hat, np.zeros(channels), np.ones(channels), weight, bias, eps=0.0)
+
+
+def _elementwise_affine(x_hat, weight, bias, k: int):
+    """``x_hat * weight + bias`` for a weight and bias shaped like the last ``k`` axes of ``x_hat`` (layer
+    norm's), either ``None``: ``_per_channel_affine`` on the rows of those axes flattened."""
+    rows = x_hat.reshape(-1, int(np.prod(x_hat.shape[x_hat.ndim - k:])))
+    weight, bias = (None if values is None else np.ravel(values) for values in (weight, bias))
+    return _per_channel_affine(rows, weight, bias).reshape(x_hat.shape)
+
+
+def _eps_outside(x, mean, var, eps):
+    """``(x - mean) / (sqrt(var) + eps)``: eps outside the square root, wrong on purpose."""
+    return (np.asarray(x, dtype=np.float64) - mean) / (np.sqrt(var) + eps)
+
+
+def _eps_outside_over(x, axes, eps):
+    """``_eps_outside`` with the mean and the biased variance of ``x`` over ``axes``, from torch."""
+    var, mean = _torch_var_mean(x, axes, correction=0)
+    return _eps_outside(x, mean, var, eps)
+
+
+def _unbiased_standardized(x, axes, eps):
+    """``x`` minus its mean over ``axes``, divided by ``sqrt(var + eps)`` with the UNBIASED variance over
+    ``axes`` (wrong on purpose, always); the mean and the variance come from torch."""
+    var, mean = _torch_var_mean(x, axes, correction=1)
+    return (np.asarray(x, dtype=np.float64) - mean) / np.sqrt(var + eps)
 
 
 def _batch_norm_mistake(wrong_training=None, wrong_evaluation=None):
     """A batch norm whose training and/or evaluation normalization is wrong.
 
     ``wrong_training(x, eps)`` and ``wrong_evaluation(x, running_mean, running_var, eps)`` return the
-    mistaken normalized ``x``; the mode a mistake gets right is torch's (the running statistics of
-    the caller are left alone: a mistake is judged on the output).
+    mistaken normalized ``x``, which torch then scales and shifts; the mode a mistake gets right is
+    torch's (the running statistics of the caller are left alone: a mistake is judged on the output).
     """
 
     def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
                    eps=1e-5):
+        """The mistaken batch norm's output."""
         wrong = wrong_training if training else wrong_evaluation
         if wrong is None:
             mean = None if running_mean is None else np.array(running_mean, dtype=np.float64)
             var = None if running_var is None else np.array(running_var, dtype=np.float64)
             return torch_batch_norm(x, mean, var, weight, bias, training, momentum, eps)
         x_hat = wrong(x, eps) if training else wrong(x, running_mean, running_var, eps)
-        return _scale_and_shift(x_hat, weight, bias, _per_channel)
+        return _per_channel_affine(x_hat, weight, bias)
 
     return batch_norm
+
+
+def _eps_outside_in_evaluation(x, running_mean, running_var, eps):
+    """Evaluation's normalization with the running statistics, eps outside the square root."""
+    return _eps_outside(x, _per_channel(running_mean, x.ndim), _per_channel(running_var, x.ndim), eps)
 
 
 WRONG_AXES_HINT = ("batch norm keeps one mean and one variance per channel (axis 1), computed over every other "
@@ -133,6 +198,7 @@ def _running_update_mistake(name: str, new_value):
 
     def after_the_call(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
                        eps=1e-5):
+        """The mistaken value of the running statistic after the call."""
         old = running_mean if name == "running_mean" else running_var
         if old is None:
             return None
@@ -143,81 +209,107 @@ def _running_update_mistake(name: str, new_value):
     return after_the_call
 
 
-def _channel_count(x) -> int:
-    """How many values each channel of ``x`` has: ``N`` times the size of the axes after the channel axis."""
-    return x.size // x.shape[1]
-
-
 BATCH_NORM_MISTAKES = (
     Mistake("biased running variance", BIASED_RUNNING_VAR_HINT, component="running_var",
             output=_running_update_mistake("running_var", lambda old, x, momentum: (
-                (1 - momentum) * old + momentum * x.var(axis=_channel_axes(x.ndim))))),
+                (1 - momentum) * old + momentum * _batch_statistics(x, correction=0)[0]))),
     Mistake("momentum reversed in running_mean", MOMENTUM_REVERSED_HINT, component="running_mean",
             output=_running_update_mistake("running_mean", lambda old, x, momentum: (
-                momentum * old + (1 - momentum) * x.mean(axis=_channel_axes(x.ndim))))),
+                momentum * old + (1 - momentum) * _batch_statistics(x, correction=0)[1]))),
     Mistake("momentum reversed in running_var", MOMENTUM_REVERSED_HINT, component="running_var",
             output=_running_update_mistake("running_var", lambda old, x, momentum: (
-                momentum * old + (1 - momentum) * x.var(axis=_channel_axes(x.ndim), ddof=1)))),
+                momentum * old + (1 - momentum) * _batch_statistics(x, correction=1)[0]))),
     Mistake("statistics over axis 0 only", WRONG_AXES_HINT,
-            output=_batch_norm_mistake(lambda x, eps: _standardized(x, 0, eps))),
+            output=_batch_norm_mistake(lambda x, eps: _normalized_over(x, (0,), eps))),
     Mistake("per-sample statistics", WRONG_AXES_HINT,
-            output=_batch_norm_mistake(lambda x, eps: _standardized(x, tuple(range(1, x.ndim)), eps))),
+            output=_batch_norm_mistake(lambda x, eps: _normalized_over(x, range(1, x.ndim), eps))),
     Mistake("statistics over every axis", WRONG_AXES_HINT,
-            output=_batch_norm_mistake(lambda x, eps: _standardized(x, None, eps))),
+            output=_batch_norm_mistake(lambda x, eps: _normalized_over(x, range(x.ndim), eps))),
     Mistake("eps outside the square root", EPS_OUTSIDE_HINT, output=_batch_norm_mistake(
-        lambda x, eps: _standardized(x, _channel_axes(x.ndim), eps, eps_outside=True),
-        lambda x, mean, var, eps: (x - _per_channel(mean, x.ndim)) / (np.sqrt(_per_channel(var, x.ndim)) + eps))),
+        lambda x, eps: _eps_outside_over(x, _channel_axes(x.ndim), eps), _eps_outside_in_evaluation)),
     Mistake("normalized with the unbiased variance", UNBIASED_HINT, output=_batch_norm_mistake(
-        lambda x, eps: _standardized(x, _channel_axes(x.ndim), eps, ddof=1))),
+        lambda x, eps: _unbiased_standardized(x, _channel_axes(x.ndim), eps))),
     Mistake("evaluation with batch statistics", EVAL_BATCH_STATS_HINT, output=_batch_norm_mistake(
-        wrong_evaluation=lambda x, mean, var, eps: _standardized(x, _channel_axes(x.ndim), eps))),
+        wrong_evaluation=lambda x, mean, var, eps: _batch_x_hat(x, eps))),
 )
 
 
-def _backward_pieces(g, x, weight, eps, ddof=0):
-    """``(gamma / std, x_hat, mean of g, mean of g * x_hat)`` per channel, broadcast against ``x``."""
-    axes = _channel_axes(x.ndim)
-    x_hat = _standardized(x, axes, eps, ddof)
-    inv_std = 1.0 / np.sqrt(np.asarray(x, dtype=np.float64).var(axis=axes, keepdims=True, ddof=ddof) + eps)
-    gamma = 1.0 if weight is None else _per_channel(weight, x.ndim)
-    return gamma * inv_std, x_hat, g.mean(axis=axes, keepdims=True), (g * x_hat).mean(axis=axes, keepdims=True)
+def _gamma_over_std(x, weight, eps, correction: int):
+    """``weight / sqrt(var + eps)`` per channel (``weight`` ``None`` as ones), broadcast against ``x``,
+    with the batch variance of ``correction`` from torch."""
+    var, _ = _torch_var_mean(x, _channel_axes(x.ndim), correction)
+    gamma = 1.0 if weight is None else _per_channel(np.asarray(weight, dtype=np.float64), x.ndim)
+    return gamma / np.sqrt(var + eps)
+
+
+def _path_term(scale, x_hat, g):
+    """``scale * x_hat * mean(g * x_hat)`` per channel: the size of the term through the variance."""
+    return scale * x_hat * (g * x_hat).mean(axis=_channel_axes(g.ndim), keepdims=True)
+
+
+def _backward_terms(g, x, weight, eps):
+    """``(grad_x, mean term, variance term)``: torch's input gradient, and the terms through the batch mean
+    (``weight / std * mean of g``) and the batch variance that it subtracts, from torch's std and x_hat."""
+    g = np.asarray(g, dtype=np.float64)
+    grad_x = torch_batch_norm_backward(g, x, weight, eps)[0]
+    scale = _gamma_over_std(x, weight, eps, correction=0)
+    mean_term = scale * g.mean(axis=_channel_axes(g.ndim), keepdims=True)
+    return grad_x, mean_term, _path_term(scale, _batch_x_hat(x, eps), g)
 
 
 def _grad_x_without_mean_path(g, x, weight=None, eps=1e-5):
-    """The input gradient without the term through the batch mean."""
-    scale, x_hat, _, g_x_hat = _backward_pieces(g, x, weight, eps)
-    return scale * (g - x_hat * g_x_hat)
+    """The input gradient without the term through the batch mean: torch's, plus that term back."""
+    grad_x, mean_term, _ = _backward_terms(g, x, weight, eps)
+    return grad_x + mean_term
 
 
 def _grad_x_without_variance_path(g, x, weight=None, eps=1e-5):
-    """The input gradient without the term through the batch variance."""
-    scale, _, g_mean, _ = _backward_pieces(g, x, weight, eps)
-    return scale * (g - g_mean)
+    """The input gradient without the term through the batch variance: torch's, plus that term back."""
+    grad_x, _, variance_term = _backward_terms(g, x, weight, eps)
+    return grad_x + variance_term
 
 
 def _grad_x_with_constant_statistics(g, x, weight=None, eps=1e-5):
-    """The input gradient as if the mean and the variance did not depend on ``x``."""
-    return _backward_pieces(g, x, weight, eps)[0] * g
-
-
-def _grad_x_unbiased(g, x, weight=None, eps=1e-5):
-    """The three-path formula of the biased variance, evaluated with the unbiased one."""
-    scale, x_hat, g_mean, g_x_hat = _backward_pieces(g, x, weight, eps, ddof=1)
-    return scale * (g - g_mean - x_hat * g_x_hat)
-
-
-def _grad_x_unbiased_exact(g, x, weight=None, eps=1e-5):
-    """The input gradient of a batch norm that normalizes with the unbiased variance."""
-    scale, x_hat, g_mean, g_x_hat = _backward_pieces(g, x, weight, eps, ddof=1)
-    count = _channel_count(x)
-    return scale * (g - g_mean - x_hat * g_x_hat * count / (count - 1))
+    """The input gradient as if the mean and the variance did not depend on ``x``: ``g * weight / std``."""
+    return _gamma_over_std(x, weight, eps, correction=0) * np.asarray(g, dtype=np.float64)
 
 
 def _grad_x_variance_over_n_minus_1(g, x, weight=None, eps=1e-5):
-    """The three-path input gradient with the variance path's mean taken as a sum over ``count - 1``."""
-    scale, x_hat, g_mean, g_x_hat = _backward_pieces(g, x, weight, eps)
-    count = _channel_count(x)
-    return scale * (g - g_mean - x_hat * g_x_hat * count / (count - 1))
+    """The input gradient with the variance path's mean taken as a sum over ``count - 1``: torch's, minus
+    the variance term over ``count - 1`` (its ``count / (count - 1)`` times, less once)."""
+    grad_x, _, variance_term = _backward_terms(g, x, weight, eps)
+    return grad_x - variance_term / (_channel_count(x) - 1)
+
+
+def _grad_x_unbiased_exact(g, x, weight=None, eps=1e-5):
+    """The input gradient of a batch norm that normalizes with the unbiased variance (wrong on purpose),
+    by torch's autograd."""
+    import torch
+
+    axes = _channel_axes(x.ndim)
+    gamma = np.ones(x.shape[1]) if weight is None else weight
+
+    def unbiased_batch_norm(x_, weight_):
+        """Training normalization with the unbiased variance, scaled by ``weight_``."""
+        var, mean = torch.var_mean(x_, dim=axes, correction=1, keepdim=True)
+        return (x_ - mean) / torch.sqrt(var + eps) * weight_.reshape(_per_channel(gamma, x.ndim).shape)
+
+    return _torch.gradients(unbiased_batch_norm, [x, gamma], g)[0]
+
+
+def _grad_x_unbiased(g, x, weight=None, eps=1e-5):
+    """The three-path formula of the biased variance, evaluated with the unbiased one: the exact gradient
+    of that batch norm (its variance term ``count / (count - 1)`` times), plus the variance term over
+    ``count - 1``."""
+    scale = _gamma_over_std(x, weight, eps, correction=1)
+    x_hat = _unbiased_standardized(x, _channel_axes(x.ndim), eps)
+    variance_term = _path_term(scale, x_hat, np.asarray(g, dtype=np.float64))
+    return _grad_x_unbiased_exact(g, x, weight, eps) + variance_term / (_channel_count(x) - 1)
+
+
+def _grad_weight_over_axis_0(g, x, weight=None, eps=1e-5):
+    """``grad_output * x_hat`` (x_hat from torch) summed over axis 0 only."""
+    return (np.asarray(g, dtype=np.float64) * _batch_x_hat(x, eps)).sum(axis=0)
 
 
 MEAN_PATH_HINT = ("the batch mean depends on every input, so each x also changes the output through the mean: "
@@ -244,8 +336,7 @@ BATCH_NORM_BACKWARD_MISTAKES = (
             output=_grad_x_unbiased_exact, component="grad_x"),
     Mistake("variance path divided by N - 1", N_MINUS_ONE_HINT, output=_grad_x_variance_over_n_minus_1,
             component="grad_x"),
-    Mistake("grad_weight summed over axis 0 only", PARAMETER_AXES_HINT,
-            output=lambda g, x, weight=None, eps=1e-5: (g * _standardized(x, _channel_axes(x.ndim), eps)).sum(axis=0),
+    Mistake("grad_weight summed over axis 0 only", PARAMETER_AXES_HINT, output=_grad_weight_over_axis_0,
             component="grad_weight"),
     Mistake("grad_bias summed over axis 0 only", PARAMETER_AXES_HINT,
             output=lambda g, x, weight=None, eps=1e-5: g.sum(axis=0), component="grad_bias"),
@@ -259,20 +350,21 @@ def _trailing_count(normalized_shape) -> int:
     return 1 if isinstance(normalized_shape, int) else len(normalized_shape)
 
 
-def _layer_norm_mistake(axes, eps_outside=False, ddof=0):
-    """A layer norm over ``axes(ndim, k)`` for ``k`` named axes, with the variance's ``ddof`` and eps inside
-    or outside the square root; weight and bias applied elementwise."""
-
-    def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
-        over = axes(x.ndim, _trailing_count(normalized_shape))
-        return _scale_and_shift(_standardized(x, over, eps, ddof, eps_outside), weight, bias)
-
-    return layer_norm
-
-
 def _trailing(ndim: int, k: int) -> tuple[int, ...]:
     """The last ``k`` of ``ndim`` axes."""
     return tuple(range(ndim - k, ndim))
+
+
+def _layer_norm_mistake(wrong_normalization):
+    """A layer norm whose normalization ``wrong_normalization(x, k, eps)``, for ``k`` named trailing axes,
+    is wrong on purpose; torch then applies the weight and bias elementwise."""
+
+    def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
+        """The mistaken layer norm's output."""
+        k = _trailing_count(normalized_shape)
+        return _elementwise_affine(wrong_normalization(np.asarray(x, dtype=np.float64), k, eps), weight, bias, k)
+
+    return layer_norm
 
 
 LAYER_NORM_AXES_HINT = ("layer norm normalizes each example over the trailing axes that normalized_shape "
@@ -280,11 +372,15 @@ LAYER_NORM_AXES_HINT = ("layer norm normalizes each example over the trailing ax
                         "(L, D), over the last two.")
 
 LAYER_NORM_MISTAKES = (
-    Mistake("leading axes", LAYER_NORM_AXES_HINT, output=_layer_norm_mistake(lambda ndim, k: tuple(range(k)))),
-    Mistake("only the last axis", LAYER_NORM_AXES_HINT, output=_layer_norm_mistake(lambda ndim, k: (ndim - 1,))),
-    Mistake("eps outside the square root", EPS_OUTSIDE_HINT, output=_layer_norm_mistake(_trailing, eps_outside=True)),
+    Mistake("leading axes", LAYER_NORM_AXES_HINT,
+            output=_layer_norm_mistake(lambda x, k, eps: _normalized_over(x, range(k), eps))),
+    Mistake("only the last axis", LAYER_NORM_AXES_HINT,
+            output=_layer_norm_mistake(lambda x, k, eps: _normalized_over(x, (x.ndim - 1,), eps))),
+    Mistake("eps outside the square root", EPS_OUTSIDE_HINT,
+            output=_layer_norm_mistake(lambda x, k, eps: _eps_outside_over(x, _trailing(x.ndim, k), eps))),
     Mistake("unbiased variance", "normalize with the biased variance (divide by the number of values, np.var's "
-                                 "default), as torch's layer_norm does.", output=_layer_norm_mistake(_trailing, ddof=1)),
+                                 "default), as torch's layer_norm does.",
+            output=_layer_norm_mistake(lambda x, k, eps: _unbiased_standardized(x, _trailing(x.ndim, k), eps))),
 )
 
 
