@@ -41,3 +41,24 @@ def test_the_books_pages_sit_side_by_side(tmp_path):
     nbformat.write(nbformat.v4.new_notebook(), path)
     assert chapter_notebook("01_linear", here=tmp_path) == path
     assert chapter_notebook("01_linear", here=tmp_path / "elsewhere") is None
+
+
+def test_this_chapters_functions_are_used_only_when_they_pass_their_check(capsys):
+    from prettynn.reuse import checked
+
+    def relu(x):
+        return np.maximum(x, 0.0)
+
+    def relu_backward(grad_output, x):
+        raise NotImplementedError()
+
+    def linear(x, weight, bias=None):
+        return x @ weight  # forgets the transpose and the bias
+
+    own, standing_in, wrong = checked(relu, relu_backward, linear)
+    assert own is relu
+    assert standing_in is not relu_backward and np.array_equal(standing_in(np.ones(2), np.array([-1.0, 1.0])), [0, 1])
+    assert wrong is not linear and np.allclose(wrong(np.eye(2), np.eye(2), np.ones(2)), np.eye(2) + 1)
+    line = capsys.readouterr().out
+    assert line.count("\n") == 1
+    assert "your own relu" in line and "relu_backward (not attempted yet)" in line and "linear (its check fails" in line

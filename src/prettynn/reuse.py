@@ -7,6 +7,11 @@ as the grader does, and checks it on its visible cases. A function that passes i
 reader's own; one that is missing or does not pass yet is replaced by a stand-in built on
 the torch reference (``prettynn.checks.stand_in``), and a line says which is which, so a
 later chapter works before an earlier one is finished.
+
+``checked(batch_norm, batch_norm_backward)`` does the same for functions of the current
+chapter, defined in this notebook: each is checked as graded, and a stand-in takes the place
+of one that is not attempted yet or fails its check, so an experiment never runs silently on a
+wrong function, and Run All on a blank notebook still reads well.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import re
 from contextlib import redirect_stdout
 from pathlib import Path
 
-from .checks import as_graded, stand_in
+from .checks import CheckFailure, NotAttempted, as_graded, check, stand_in
 from .exercise import get
 from .grading import evaluate
 
@@ -72,3 +77,39 @@ def own_functions(chapter: str, *names: str, here: Path | None = None) -> tuple:
                      "or not passing its check yet)")
     print("Using " + "; ".join(parts) + ".")
     return tuple(functions)
+
+
+def _why_not_used(function) -> str:
+    """'' when ``function`` passes its visible check as graded, else why not ('not attempted yet', ...)."""
+    try:
+        with redirect_stdout(io.StringIO()):
+            check(function.__name__, function)
+    except NotAttempted:
+        return "not attempted yet"
+    except CheckFailure:
+        return "its check fails: run its check cell to see why"
+    return ""
+
+
+def checked(*functions) -> tuple:
+    """The reader's ``functions`` (graded exercises of this chapter, by their names) where each
+    passes its visible check as graded; a torch-based stand-in for each that does not.
+    Prints one line saying which is which."""
+    chosen, own, standing_in = [], [], []
+    for function in functions:
+        name = function.__name__
+        get(name)  # a KeyError names a function that is not a graded exercise
+        reason = _why_not_used(function)
+        if reason:
+            standing_in.append(f"{name} ({reason})")
+            chosen.append(stand_in(name))
+        else:
+            own.append(name)
+            chosen.append(function)
+    parts = []
+    if own:
+        parts.append(f"your own {', '.join(own)}")
+    if standing_in:
+        parts.append(f"the reference stands in for {', '.join(standing_in)}")
+    print("Using " + "; ".join(parts) + ".")
+    return tuple(chosen)
