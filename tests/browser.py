@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 
 import pytest
 
@@ -50,3 +51,30 @@ window.widgetModel = model;
 module.default.render({ model, el: document.getElementById("root") });
 window.ready = true;
 </script></body></html>"""
+
+
+# Every wait in the browser tests is for what the test checks, bounded, never a fixed delay:
+# a busy machine only makes them slower. The bound is generous (a loaded 2-core machine).
+WAIT_SECONDS = 90
+
+
+def wait_for(page, script: str, what: str, seconds: float = WAIT_SECONDS, arg=None):
+    """Wait until ``script`` (a JS function of ``arg``) returns something truthy; fail naming ``what``."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        return page.wait_for_function(script, arg=arg, timeout=seconds * 1000, polling=100).json_value()
+    except PlaywrightTimeout:
+        pytest.fail(f"{what}: not seen within {seconds:.0f} s")
+
+
+def picture_changes(element, act, seconds: float = WAIT_SECONDS) -> bool:
+    """Take a screenshot of ``element``, call ``act()``, then wait (bounded) until the element's
+    picture differs from the first; True when it did."""
+    before = element.screenshot()
+    act()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if element.screenshot() != before:
+            return True
+    return False

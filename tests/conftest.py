@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +22,18 @@ def load_functions(source: str, supplied: dict | None = None) -> dict:
     namespace = {"np": np, "math": math, **(supplied or {})}
     exec(compile(source, "<submission>", "exec"), namespace)
     return namespace
+
+
+@pytest.fixture(scope="session", autouse=True)
+def busy_cores():
+    """With ``PRETTYNN_BUSY_CORES=N``, N processes spin for the whole session: the suite must pass on
+    a busy machine (``PRETTYNN_BUSY_CORES=1 pytest tests/test_site_browser.py`` proves the waits)."""
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+                for _ in range(int(os.environ.get("PRETTYNN_BUSY_CORES", "0")))]
+    yield len(spinners)
+    for spinner in spinners:
+        spinner.kill()
+        spinner.wait()
 
 
 @pytest.fixture(scope="session")

@@ -16,13 +16,14 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
-from .browser import browser  # noqa: F401  (a fixture)
+from .browser import WAIT_SECONDS, browser, picture_changes  # noqa: F401  (browser: a fixture)
 
 pytestmark = pytest.mark.slow
-LAB_FILES = ("Makefile", "pyproject.toml", "README.md", "nbgrader_config.py", "notebooks", "solutions")
+LAB_FILES = ("Makefile", "pyproject.toml", "README.md", "nbgrader_config.py", "jupyter", "notebooks", "solutions")
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "screenshots"
 
 
@@ -83,25 +84,31 @@ def test_the_release_opens_runs_and_the_server_logs_no_error(browser, lab):
     url, log_path = lab
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(url)
-    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60000)
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=WAIT_SECONDS * 1000)
     assert page.get_by_role("tab", name="01_linear.ipynb").count() == 1
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
     # JupyterLab renders cells out of view lazily: wait for outputs to exist, then look at them
-    page.locator("text=not attempted yet").first.wait_for(state="attached", timeout=120000)
+    page.locator("text=not attempted yet").first.wait_for(state="attached", timeout=2 * WAIT_SECONDS * 1000)
     ready = page.locator(".jp-OutputArea-output", has_text="Ready (prettynn").count()
     assert ready == 1, "the setup cell did not say it is ready"
     widget = page.locator(".prettynn-widget").first
-    widget.wait_for(state="attached", timeout=60000)  # past the blank checks: tagged raises-exception
+    widget.wait_for(state="attached", timeout=WAIT_SECONDS * 1000)  # past the blank checks: tagged raises-exception
     widget.scroll_into_view_if_needed()
-    before = widget.screenshot()
     slider = widget.locator("input[type=range]").first
-    slider.focus()
-    for _ in range(5):
-        slider.press("ArrowRight")
-    page.wait_for_timeout(300)
-    assert widget.screenshot() != before, "the widget did not respond to the keyboard"
+
+    def press_right():
+        slider.focus()
+        for _ in range(5):
+            slider.press("ArrowRight")
+
+    assert picture_changes(widget, press_right), "the widget did not respond to the keyboard"
     assert page.locator("text=Error displaying widget").count() == 0
+    address = urlsplit(url)
+    settings = page.request.get(f"{address.scheme}://{address.netloc}/lab/api/settings/"
+                                f"@jupyterlab/apputils-extension:notification?{address.query}").json()
+    assert settings["settings"]["fetchNews"] == "false", "JupyterLab would ask about fetching news (the course is offline)"
+    assert page.locator("text=notified about official Jupyter news").count() == 0
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "jupyterlab-01_linear.png"))
     page.close()

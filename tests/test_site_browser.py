@@ -19,7 +19,7 @@ import pytest
 
 from prettynn.course.notebooks import chapters
 
-from .browser import browser  # noqa: F401  (a fixture)
+from .browser import WAIT_SECONDS, browser, picture_changes  # noqa: F401  (browser: a fixture)
 from .site import book_copy, build, site_build_seconds
 
 pytestmark = pytest.mark.slow
@@ -49,11 +49,21 @@ CLIPPED = """() => {
   return out.slice(0, 5);
 }"""
 
-# Widget views the page should show: the saved view placeholders, and those rendered.
+# Widget views the page should show: the saved view placeholders, and the widgets' own
+# rendered elements (each widget's ES module marks its root .prettynn-widget when it has drawn).
 WIDGETS = """() => ({
   expected: document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]').length,
-  rendered: document.querySelectorAll(".widget-subarea .jupyter-widgets, .widget-subarea > *:not(script)").length,
+  rendered: document.querySelectorAll(".widget-subarea .prettynn-widget").length,
 })"""
+WIDGETS_RENDERED = f"() => {{ const w = ({WIDGETS})(); return w.rendered >= w.expected; }}"
+
+# MathJax, when the page loads it, has finished typesetting (its startup promise resolved).
+MATH_TYPESET = """() => {
+  if (!document.querySelector('script[src*="mathjax"]')) return true;
+  if (!window.MathJax || !MathJax.startup || !MathJax.startup.promise) return false;
+  if (!window.__typeset) { window.__typeset = "pending"; MathJax.startup.promise.then(() => { window.__typeset = "done"; }); }
+  return window.__typeset === "done";
+}"""
 
 
 def site_pages(site: Path) -> list[str]:
@@ -86,9 +96,15 @@ def open_offline(browser, served: str):
     return page, record
 
 
-def wait_for_math(page) -> None:
-    """Wait until MathJax (when the page loads it) has typeset everything."""
-    page.evaluate("() => window.MathJax && MathJax.startup ? MathJax.startup.promise : null")
+def settled(page, script: str, seconds: float = WAIT_SECONDS) -> bool:
+    """Wait (bounded) until ``script`` returns true on ``page``; False when it never did."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(script, timeout=seconds * 1000, polling=100)
+        return True
+    except PlaywrightTimeout:
+        return False
 
 
 def exercise_widgets(page) -> list[str]:
@@ -102,19 +118,20 @@ def exercise_widgets(page) -> list[str]:
             problems.append(f"widget {index + 1} has no control to interact with")
             continue
         root.scroll_into_view_if_needed()
-        before = root.screenshot()
         kind = control.evaluate("e => e.tagName.toLowerCase() + ':' + (e.type || '')")
-        if kind == "input:range":
-            control.focus()
-            for _ in range(5):
-                control.press("ArrowRight")
-        elif kind.startswith("select"):
-            control.select_option(index=1)
-        else:
-            control.click()
-        page.wait_for_timeout(200)
-        if root.screenshot() == before:
-            problems.append(f"widget {index + 1} did not change after its {kind} was used")
+
+        def use_control():
+            if kind == "input:range":
+                control.focus()
+                for _ in range(5):
+                    control.press("ArrowRight")
+            elif kind.startswith("select"):
+                control.select_option(index=1)
+            else:
+                control.click()
+
+        if not picture_changes(root, use_control):
+            problems.append(f"widget {index + 1} did not change within {WAIT_SECONDS} s after its {kind} was used")
         timing = root.locator("[data-redraw-ms]")
         if timing.count():
             redraw_times.append(float(timing.first.get_attribute("data-redraw-ms")))
@@ -156,16 +173,19 @@ def test_every_page_is_whole_offline_and_its_widgets_respond(browser, site, serv
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for path in site_pages(site):
         page, record = open_offline(browser, served)
-        page.goto(f"{served}/{path}", wait_until="networkidle")
-        wait_for_math(page)
+        page.goto(f"{served}/{path}", wait_until="load")
+        math_done = settled(page, MATH_TYPESET)
+        widgets_done = settled(page, WIDGETS_RENDERED)
         widgets = page.evaluate(WIDGETS)
         found = [f"request to another host: {url}" for url in record["foreign"]]
         found += [f"failed request: {failure}" for failure in record["failed"]]
         found += [f"console error: {text}" for text in record["console"]]
         found += [f"raw TeX in the text: {tex}" for tex in page.evaluate(LEFTOVER_TEX)]
         found += [f"clipped: {what}" for what in page.evaluate(CLIPPED)]
-        if widgets["rendered"] < widgets["expected"]:
-            found.append(f"{widgets['expected']} widgets saved, {widgets['rendered']} rendered")
+        if not math_done:
+            found.append(f"MathJax had not finished typesetting after {WAIT_SECONDS} s")
+        if not widgets_done:
+            found.append(f"{widgets['expected']} widgets saved, {widgets['rendered']} rendered after {WAIT_SECONDS} s")
         found += exercise_widgets(page)
         page.screenshot(path=str(SCREENSHOTS / (path.replace("/", "-").removesuffix(".html") + ".png")), full_page=True)
         page_weights[path] = record["bytes"]
@@ -178,8 +198,8 @@ def test_every_page_is_whole_offline_and_its_widgets_respond(browser, site, serv
 
 def test_search_works_offline(browser, served):
     page, record = open_offline(browser, served)
-    page.goto(f"{served}/search.html?q=softmax", wait_until="networkidle")
-    page.wait_for_selector("#search-results li, ul.search li", timeout=20000)
+    page.goto(f"{served}/search.html?q=softmax", wait_until="load")
+    page.wait_for_selector("#search-results li, ul.search li", timeout=WAIT_SECONDS * 1000)
     titles = page.locator("ul.search li").all_inner_texts()
     assert any("Linear layers" in title for title in titles), titles
     assert not record["foreign"] and not record["console"], record
