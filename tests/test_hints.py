@@ -105,3 +105,50 @@ def test_a_scalar_result_prints_as_a_number():
 def test_every_cross_entropy_mistake_still_loses_hidden_points(reference_solutions):
     for mistake in declarations.CROSS_ENTROPY_MISTAKES:
         assert hidden_verdict("cross_entropy", invisible_to_torch_watch(mistake.output)).points() < get("cross_entropy").points, mistake.name
+
+
+# Held-out mutants: each makes exactly one declared mistake and is right elsewhere. The hint of
+# that mistake must survive the cases it passes (where the mistake does not apply) and a crash on
+# another case (a different bug).
+HELD_OUT_MUTANTS = {
+    "bias gradient averaged": ("linear_backward", '''
+def linear_backward(grad_output, x, weight, bias=None):
+    grad_bias = None if bias is None else grad_output.mean(axis=0)
+    return grad_output @ weight, grad_output.T @ x, grad_bias
+'''),
+    "transposed weight": ("linear", '''
+def linear(x, weight, bias=None):
+    out = x @ weight
+    return out if bias is None else out + bias
+'''),
+    "biased running variance": ("batch_norm", '''
+def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    if x.ndim == 3:
+        raise RuntimeError("a different bug: (N, C, L) inputs crash")
+    axes = (0,) + tuple(range(2, x.ndim))
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    if training:
+        mean, var = x.mean(axis=axes), x.var(axis=axes)
+        if running_mean is not None:
+            running_mean[...] = (1 - momentum) * running_mean + momentum * mean
+        if running_var is not None:
+            running_var[...] = (1 - momentum) * running_var + momentum * var
+    else:
+        mean, var = running_mean, running_var
+    out = (x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + eps)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    return out if bias is None else out + bias.reshape(shape)
+'''),
+}
+
+
+@pytest.mark.parametrize("mistake", sorted(HELD_OUT_MUTANTS))
+def test_a_held_out_mutant_gets_its_mistakes_hint_in_the_check_and_the_hidden_tests(mistake):
+    name, source = HELD_OUT_MUTANTS[mistake]
+    exercise = get(name)
+    hint = next(m.hint for m in exercise.mistakes if m.name == mistake)
+    function = load_functions(source)[name]
+    for verdict in (evaluate(exercise, function, exercise.visible_cases()), hidden_verdict(name, function, seed=3)):
+        assert verdict.passed < verdict.total
+        assert hint in hints(verdict), [result.hint for result in verdict.failures]

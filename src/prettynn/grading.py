@@ -88,13 +88,21 @@ class Verdict:
 
     @classmethod
     def of(cls, exercise: Exercise, results) -> "Verdict":
-        """The verdict of ``results``, each failure hinted by a known mistake that explains it
-        and that no case contradicts (a hint never names a mistake the output rules out)."""
+        """The verdict of ``results``, each failure hinted by the known mistake that explains it.
+
+        A mistake is ruled out only by a case that passed although the mistake would have
+        failed it (see ``_mistake_relation``): partly correct code keeps the hint of the one
+        mistake it makes, and a crash on another case does not hide it. Among the mistakes
+        that explain a failure, the one that explains the most failed cases is named; a hint the
+        case itself gave (an input changed in place, a property) is kept.
+        """
         ruled_out = frozenset().union(*(result.contradicts for result in results))
+        explained = {m.name: sum(m.name in r.explains for r in results if not r.passed) for m in exercise.mistakes}
+        ranked = sorted(exercise.mistakes, key=lambda m: -explained[m.name])  # stable: declaration order on ties
         hinted = []
         for result in results:
-            mistake = None if result.passed else next(
-                (m for m in exercise.mistakes if m.name in result.explains and m.name not in ruled_out), None)
+            mistake = None if result.passed or result.hint else next(
+                (m for m in ranked if m.name in result.explains and m.name not in ruled_out), None)
             if mistake is not None:
                 result = dataclasses.replace(result, hint=mistake.hint, mistake=mistake.name)
             hinted.append(result)
@@ -345,35 +353,38 @@ def _mistake_prediction(mistake: Mistake, case: Case) -> tuple[str, object]:
         return ("raises" if mistake.raises else "unknown"), None
 
 
-def _mistake_relation(exercise: Exercise, case: Case, outcome: Outcome, mistake: Mistake) -> bool | None:
-    """True when ``mistake`` explains what the call produced, False when it cannot, None when unknown."""
+def _mistake_relation(exercise: Exercise, case: Case, outcome: Outcome, mistake: Mistake, passed: bool) -> bool | None:
+    """True when ``mistake`` explains what the call produced; False when the case rules it out (the
+    call passed where the mistake would have failed); None otherwise (unknown, or a failed case
+    that the mistake does not explain: code can be wrong in more than one way)."""
     kind, wrong = _mistake_prediction(mistake, case)
     if outcome.raised:
-        if mistake.raises and re.search(mistake.raises, _error_message(outcome)):
-            return True
-        return False if kind == "value" else None
+        return True if mistake.raises and re.search(mistake.raises, _error_message(outcome)) else None
     if kind != "value":
-        return False if kind == "raises" else None
+        return False if kind == "raises" and passed else None
     if mistake.component in exercise.updates:
         got = exercise.named_arguments(outcome.args_after, outcome.kwargs_after).get(mistake.component)
-        if got is None:
-            return None
     else:
         components, problem = _unpack(exercise, outcome.result)
         if problem:
             return None
         got = components[exercise.outputs.index(mistake.component)] if mistake.component else components[0]
+    if got is None or wrong is None:
+        return None  # the mistake does not apply here (no bias, say)
     try:
-        return allclose(got, wrong, rtol=case.rtol, atol=case.atol, equal_nan=True)
+        if allclose(got, wrong, rtol=case.rtol, atol=case.atol, equal_nan=True):
+            return True
     except (TypeError, ValueError):
-        return False
+        return None
+    return False if passed else None
 
 
-def _mistake_relations(exercise: Exercise, case: Case, outcome: Outcome) -> dict:
-    """``explains`` and ``contradicts``: the known mistakes that do / do not account for the outcome."""
+def _mistake_relations(exercise: Exercise, case: Case, outcome: Outcome, passed: bool) -> dict:
+    """``explains`` and ``contradicts``: the known mistakes that account for the outcome, and those it rules out."""
     if outcome.problem or outcome.torch_calls or case.raises:
         return {}
-    relations = {mistake.name: _mistake_relation(exercise, case, outcome, mistake) for mistake in exercise.mistakes}
+    relations = {mistake.name: _mistake_relation(exercise, case, outcome, mistake, passed)
+                 for mistake in exercise.mistakes}
     return {"explains": frozenset(name for name, r in relations.items() if r is True),
             "contradicts": frozenset(name for name, r in relations.items() if r is False)}
 
@@ -520,7 +531,7 @@ def judge(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
     """
     result = _judge_outcome(exercise, case, outcome)
     return dataclasses.replace(result, call=describe_call(exercise, case),
-                               **_mistake_relations(exercise, case, outcome))
+                               **_mistake_relations(exercise, case, outcome, result.passed))
 
 
 def _judge_outcome(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
