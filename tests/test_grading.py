@@ -130,3 +130,21 @@ def test_hidden_report_never_shows_inputs():
     report = hidden_report(hidden_verdict("relu", wrong))
     assert "call:" not in report and "array(" not in report
     assert "test cases pass" in report
+
+
+def test_a_correct_solution_that_computes_in_float32_keeps_its_points():
+    """The contract grades values, not the dtype: float32 arithmetic on float64 inputs is right."""
+    from prettynn.grading import hidden_verdict
+
+    def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+        import torch
+        import torch.nn.functional as F
+
+        out = F.conv2d(torch.tensor(x, dtype=torch.float32), torch.tensor(weight, dtype=torch.float32),
+                       None if bias is None else torch.tensor(bias, dtype=torch.float32),
+                       stride, padding, dilation, groups)
+        return out.numpy()
+
+    from prettynn.grading import invisible_to_torch_watch
+    verdict = hidden_verdict("conv2d", invisible_to_torch_watch(conv2d), seed=1)
+    assert verdict.all_passed, [result.report() for result in verdict.failures[:2]]

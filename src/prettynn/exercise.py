@@ -116,6 +116,10 @@ class Exercise:
     ``outputs`` names what the function returns: one name for a single array, several
     for a tuple (``("grad_x", "grad_weight", "grad_bias")``). ``reference`` may be
     ``None`` when ``properties`` alone judge the outputs (random outputs).
+    ``sums_of_products``: every output element is a sum of products of input elements (a
+    linear map of each input, as in a convolution and its gradients); an element may then
+    also be off by the error bound of a float32 sum (``prettynn.compare``), so a solution
+    that computes in float32 is graded on its values.
     """
 
     name: str
@@ -131,6 +135,7 @@ class Exercise:
     updates: tuple[str, ...] = ()
     properties: tuple[Property, ...] = ()
     parameter_names: tuple[str, ...] = ()  # only when there is no reference to read them from
+    sums_of_products: bool = False
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -176,6 +181,25 @@ class Exercise:
         after = self.named_arguments(args, kwargs)
         outputs = tuple(None if value is None else np.asarray(value, dtype=np.float64) for value in result)
         return outputs, {name: after.get(name) for name in self.updates}
+
+
+    def term_magnitudes(self, case: Case) -> tuple[tuple, int] | None:
+        """For a ``sums_of_products`` exercise: the sum of the absolute terms behind each output
+        element (the reference on the absolute values of the inputs) and the number of terms
+        to allow for (the largest input's size plus 2); ``None`` for other exercises."""
+        if not self.sums_of_products or self.reference is None:
+            return None
+        absolute = Case(case.description, tuple(_absolute(a) for a in case.args),
+                        {k: _absolute(v) for k, v in case.kwargs.items()})
+        arrays = [a for a in (*case.args, *case.kwargs.values()) if isinstance(a, np.ndarray)]
+        return self.run_reference(absolute)[0], max((a.size for a in arrays), default=0) + 2
+
+
+def _absolute(value):
+    """A float array's absolute values; any other argument as it is."""
+    if isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.floating):
+        return np.abs(value)
+    return value
 
 
 _REGISTRY: dict[str, Exercise] = {}

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .compare import allclose, largest_difference, preview, relative_error
+from .compare import allclose, allowed_error, preview, relative_error, within, worst_violation
 from .exercise import Case, Exercise, Mistake, get
 
 HIDDEN_CASES_SEED = 0
@@ -392,38 +392,44 @@ def _mistake_relations(exercise: Exercise, case: Case, outcome: Outcome, passed:
 # ---------------------------------------------------------------- comparing what came back
 
 
-def _compare_values(case: Case, name: str, got, expected, exact: bool = False) -> CaseResult | None:
-    """Compare one array-like with its expected value; ``None`` when they agree, else the failed result."""
+def _compare_values(case: Case, name: str, got, expected, exact: bool = False, magnitude=None,
+                    terms: int = 0) -> CaseResult | None:
+    """Compare one array-like with its expected value; ``None`` when they agree, else the failed result
+    (naming the element that broke the tolerance by the largest factor)."""
     got_array = np.asarray(got, dtype=np.float64)
     if got_array.shape != expected.shape:
         return CaseResult(case, False, f"`{name}` has shape {got_array.shape}, expected {expected.shape}.")
-    if np.array_equal(got_array, expected) if exact else allclose(got_array, expected, rtol=case.rtol, atol=case.atol):
+    allowed = np.zeros(expected.shape) if exact else allowed_error(expected, case.rtol, case.atol, magnitude, terms)
+    if within(got_array, expected, allowed):
         return None
-    difference = largest_difference(got_array, expected)
-    at = f" at index {difference.index}" if difference.index else ""
+    worst = worst_violation(got_array, expected, allowed)
+    at = f" at index {worst.index}" if worst.index else ""
+    bound = "must be equal" if exact else f"at most {worst.allowed:.2g} allowed"
     detail = (
         f"expected {name}: {preview(expected)}\n"
         f"got      {name}: {preview(got_array)}\n"
-        f"largest error {difference.max_abs_error:.3g}{at} "
-        f"(expected {difference.expected_value:.6g}, got {difference.got_value:.6g})"
+        f"outside the tolerance{at}: expected {worst.expected_value:.6g}, got {worst.got_value:.6g} "
+        f"(error {worst.max_abs_error:.3g}, {bound})"
     )
     with np.errstate(all="ignore"):
         relative = relative_error(got_array, expected)
-    summary = f"largest error {difference.max_abs_error:.3g} (relative error {relative:.2g})"
+    summary = f"error {worst.max_abs_error:.3g} where {bound} (relative error {relative:.2g})"
     if not np.all(np.isfinite(got_array)):
         detail += "\nyour output contains inf or nan"
         summary += "; your output contains inf or nan"
     return CaseResult(case, False, f"`{name}` has wrong values.", detail, summary=summary)
 
 
-def _compare_component(exercise: Exercise, case: Case, name: str, got, expected) -> CaseResult | None:
+def _compare_component(exercise: Exercise, case: Case, name: str, got, expected, magnitude=None,
+                       terms: int = 0) -> CaseResult | None:
     """Compare one output component; ``None`` when it is right, else the failed result."""
     problem = _check_type(exercise, name, got, expected)
     if problem:
         return CaseResult(case, False, problem)
     if expected is None:
         return None
-    return _compare_values(case, name, got, expected, exact=exercise.kind == "integer")
+    return _compare_values(case, name, got, expected, exact=exercise.kind == "integer", magnitude=magnitude,
+                           terms=terms)
 
 
 def _modified_input(exercise: Exercise, case: Case, outcome: Outcome) -> str:
@@ -566,8 +572,9 @@ def _judge_outcome(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResu
     if problem:
         return CaseResult(case, False, problem)
     expected, expected_after = exercise.run_reference(case)
-    for name, got, want in zip(exercise.outputs, components, expected):
-        failure = _compare_component(exercise, case, name, got, want)
+    magnitudes, terms = exercise.term_magnitudes(case) or ((None,) * len(expected), 0)
+    for name, got, want, magnitude in zip(exercise.outputs, components, expected, magnitudes):
+        failure = _compare_component(exercise, case, name, got, want, magnitude, terms)
         if failure is not None:
             return failure
     if exercise.reference is None:

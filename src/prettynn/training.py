@@ -33,6 +33,19 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
+INITIALISATIONS = ("he", "xavier")
+
+
+def init_std(init: str, in_features: int, out_features: int) -> float:
+    """The standard deviation of a ``Linear`` layer's initial weights: ``"he"`` sqrt(2 / in_features),
+    ``"xavier"`` sqrt(2 / (in_features + out_features)); see ``Linear``."""
+    if init == "he":
+        return float(np.sqrt(2.0 / in_features))
+    if init == "xavier":
+        return float(np.sqrt(2.0 / (in_features + out_features)))
+    raise ValueError(f"init must be one of {INITIALISATIONS}, got {init!r}")
+
+
 class Layer(Protocol):
     """What ``Sequential`` needs of a layer.
 
@@ -57,18 +70,25 @@ class Linear:
     - params: weight ``(out_features, in_features)`` and bias ``(out_features,)``
     - grads: the same keys and shapes, set by ``backward``
 
-    The weight is drawn from N(0, 2 / in_features), the initialisation of He et al.
-    (2015, "Delving deep into rectifiers"); the bias starts at zero. The factor 2 makes
-    up for a ReLU zeroing half of its input, so it is the right scale for a layer whose
-    input comes out of a ReLU: the variance of the pre-activations then stays the same
-    from layer to layer. For the first layer, whose input is the data, it is a convention.
+    The bias starts at zero. The weight is drawn from a zero-mean normal distribution whose
+    variance ``init`` chooses (see ``INITIALISATIONS``):
+
+    - ``"he"`` (the default): 2 / in_features, the initialisation of He et al. (2015,
+      "Delving deep into rectifiers", Eq. 10). The factor 2 makes up for a ReLU zeroing half
+      of its input, so it is the right scale for a layer whose input comes out of a ReLU: the
+      second moment of the pre-activations then stays the same from layer to layer, in
+      expectation. For the first layer, whose input is the data, it is a convention.
+    - ``"xavier"``: 2 / (in_features + out_features), the variance of the "normalized
+      initialization" of Glorot & Bengio (2010, Eq. 16), drawn from a normal distribution
+      instead of their uniform one (as ``torch.nn.init.xavier_normal_``). It is derived for
+      activations that are linear around 0 (tanh), not for ReLUs.
     """
 
     def __init__(self, in_features: int, out_features: int, rng: np.random.Generator,
-                 linear: Callable, linear_backward: Callable):
+                 linear: Callable, linear_backward: Callable, init: str = "he"):
         self.linear = linear
         self.linear_backward = linear_backward
-        weight = rng.normal(0.0, np.sqrt(2.0 / in_features), size=(out_features, in_features))
+        weight = rng.normal(0.0, init_std(init, in_features, out_features), size=(out_features, in_features))
         self.params = {"weight": weight, "bias": np.zeros(out_features)}
         self.grads = {name: np.zeros_like(value) for name, value in self.params.items()}
 
@@ -197,17 +217,18 @@ class Sequential:
 
 
 def mlp(sizes: Sequence[int], rng: np.random.Generator, *, linear: Callable, linear_backward: Callable,
-        relu: Callable, relu_backward: Callable) -> Sequential:
+        relu: Callable, relu_backward: Callable, init: str = "he") -> Sequential:
     """A multilayer perceptron: Linear, ReLU, ..., Linear, e.g. ``sizes=(64, 128, 10)``.
 
     - sizes: features of the input, of each hidden layer and of the output (at least two)
+    - init: every ``Linear`` layer's initialisation, ``"he"`` or ``"xavier"`` (see ``Linear``)
     - returns: a ``Sequential`` mapping ``(N, sizes[0])`` to ``(N, sizes[-1])`` logits
     """
     layers: list[Layer] = []
     for index, (in_features, out_features) in enumerate(zip(sizes[:-1], sizes[1:])):
         if index > 0:
             layers.append(ReLU(relu, relu_backward))
-        layers.append(Linear(in_features, out_features, rng, linear, linear_backward))
+        layers.append(Linear(in_features, out_features, rng, linear, linear_backward, init=init))
     return Sequential(layers)
 
 

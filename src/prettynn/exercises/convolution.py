@@ -430,12 +430,13 @@ def conv2d_backward_hidden_cases(rng: np.random.Generator) -> list[Case]:
 
 register(
     Exercise("corr2d", ASSIGNMENT, 1, torch_corr2d, ("output",),
-             corr2d_visible_cases, corr2d_hidden_cases, CORR2D_MISTAKES),
+             corr2d_visible_cases, corr2d_hidden_cases, CORR2D_MISTAKES, sums_of_products=True),
     Exercise("conv2d_output_size", ASSIGNMENT, 1, torch_conv2d_output_size, ("size",),
              output_size_visible_cases, output_size_hidden_cases, OUTPUT_SIZE_MISTAKES, kind="integer"),
     Exercise("conv2d", ASSIGNMENT, 4, torch_conv2d, ("output",),
-             conv2d_visible_cases, conv2d_hidden_cases, CONV2D_MISTAKES, uses=("corr2d", "conv2d_output_size")),
+             conv2d_visible_cases, conv2d_hidden_cases, CONV2D_MISTAKES, uses=("corr2d", "conv2d_output_size"),
+             sums_of_products=True),
     Exercise("conv2d_backward", ASSIGNMENT, 4, torch_conv2d_backward, ("grad_x", "grad_weight", "grad_bias"),
              conv2d_backward_visible_cases, conv2d_backward_hidden_cases, CONV2D_BACKWARD_MISTAKES,
-             uses=("conv2d",)),
+             uses=("conv2d",), sums_of_products=True),
 )

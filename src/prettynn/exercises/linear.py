@@ -431,9 +431,10 @@ cross_entropy_backward_hidden_cases = cross_entropy_hidden_cases
 
 register(
     Exercise("linear", ASSIGNMENT, 2, torch_linear, ("output",),
-             linear_visible_cases, linear_hidden_cases, LINEAR_MISTAKES),
+             linear_visible_cases, linear_hidden_cases, LINEAR_MISTAKES, sums_of_products=True),
     Exercise("linear_backward", ASSIGNMENT, 3, torch_linear_backward, ("grad_x", "grad_weight", "grad_bias"),
-             linear_backward_visible_cases, linear_backward_hidden_cases, LINEAR_BACKWARD_MISTAKES),
+             linear_backward_visible_cases, linear_backward_hidden_cases, LINEAR_BACKWARD_MISTAKES,
+             sums_of_products=True),
     Exercise("relu", ASSIGNMENT, 1, torch_relu, ("output",),
              relu_visible_cases, relu_hidden_cases, RELU_MISTAKES),
     Exercise("relu_backward", ASSIGNMENT, 1, torch_relu_backward, ("grad_x",),

@@ -446,9 +446,10 @@ register(
     Exercise("max_pool2d", ASSIGNMENT, 2, torch_max_pool2d, ("output",),
              max_pool2d_visible_cases, max_pool2d_hidden_cases, MAX_POOL_MISTAKES),
     Exercise("avg_pool2d", ASSIGNMENT, 3, torch_avg_pool2d, ("output",),
-             avg_pool2d_visible_cases, avg_pool2d_hidden_cases, AVG_POOL_MISTAKES),
+             avg_pool2d_visible_cases, avg_pool2d_hidden_cases, AVG_POOL_MISTAKES, sums_of_products=True),
     Exercise("adaptive_avg_pool2d", ASSIGNMENT, 2, torch_adaptive_avg_pool2d, ("output",),
-             adaptive_avg_pool2d_visible_cases, adaptive_avg_pool2d_hidden_cases, ADAPTIVE_MISTAKES),
+             adaptive_avg_pool2d_visible_cases, adaptive_avg_pool2d_hidden_cases, ADAPTIVE_MISTAKES,
+             sums_of_products=True),
     Exercise("max_pool2d_backward", ASSIGNMENT, 3, torch_max_pool2d_backward, ("grad_x",),
              max_pool2d_backward_visible_cases, max_pool2d_backward_hidden_cases, MAX_POOL_BACKWARD_MISTAKES),
 )

@@ -16,7 +16,12 @@ gradient are measured at ``w - s * g`` for each probe step size ``s`` (0.05 to 0
 After training, a 2-D slice of the loss around the final weights (Li et al., 2018) is
 evaluated on a grid, along two random Gaussian directions normalised filter by filter
 (each row of each weight matrix rescaled to that row's norm; zero for biases and batch
-norm parameters). Everything is float64, seeded, and deterministic on one machine.
+norm parameters). Such a move also lengthens every weight row (by ``sqrt(1 + a^2 + b^2)``
+for nearly orthogonal directions), which a plain ReLU network passes on, layer after layer,
+to its logits, while batch norm divides it out of every hidden layer (scale invariance).
+To separate the two, the loss along the first direction is also evaluated with every moved
+row rescaled back to its trained norm. Everything is float64, seeded, and deterministic on
+one machine.
 Batch norm uses the batch's statistics throughout (training mode), so no running
 statistics are involved.
 """
@@ -54,7 +59,10 @@ class Run:
 
     ``loss``, ``grad_change`` and ``beta`` hold, per probed step, ``(min, max)`` over the
     probe sizes; ``slice_loss`` is ``grid x grid`` (row ``i``: second direction, column
-    ``j``: first direction), ``None`` where the loss is not finite.
+    ``j``: first direction), ``None`` where the loss is not finite. ``line_loss_kept_norms`` (``G``)
+    is the loss along the first direction alone (the slice's middle row) with every moved weight
+    row rescaled back to its norm in the trained weights: what is left of the slice once the
+    perturbation no longer changes the rows' norms.
     """
 
     depth: int
@@ -66,6 +74,7 @@ class Run:
     beta: list[tuple[float, float]] = field(default_factory=list)
     final_loss: float = math.nan
     slice_loss: list[list[float | None]] = field(default_factory=list)
+    line_loss_kept_norms: list[float | None] = field(default_factory=list)
 
     def summary(self) -> dict:
         """Mean over probed steps of the loss range and of the largest gradient change and beta."""
@@ -168,15 +177,25 @@ def filter_normalized_direction(parameters: list, generator) -> list:
 
 
 def loss_slice(parameters, x, y, depth, batch_norm, generator, grid: int, span: float) -> list[list[float | None]]:
-    """The loss at ``w + a d1 + b d2`` for ``a, b`` on a ``grid x grid`` lattice of ``[-span, span]``.
+    """The loss at ``w + a d1 + b d2`` for ``a, b`` on a ``grid x grid`` lattice of ``[-span, span]``,
+    along two directions drawn by ``filter_normalized_direction``.
 
     Row ``i`` is ``b``, column ``j`` is ``a``; non-finite losses are ``None``.
     """
+    first = filter_normalized_direction(parameters, generator)
+    second = filter_normalized_direction(parameters, generator)
+    return _slice(parameters, first, second, x, y, depth, batch_norm, grid, span)
+
+
+def _finite_or_none(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def _slice(parameters, first, second, x, y, depth, batch_norm, grid: int, span: float) -> list[list[float | None]]:
+    """The loss at ``w + a first + b second`` on a ``grid x grid`` lattice of ``[-span, span]`` (row: ``b``)."""
     import torch
     import torch.nn.functional as F
 
-    first = filter_normalized_direction(parameters, generator)
-    second = filter_normalized_direction(parameters, generator)
     offsets = np.linspace(-span, span, grid)
     rows = []
     with torch.no_grad():
@@ -184,10 +203,28 @@ def loss_slice(parameters, x, y, depth, batch_norm, generator, grid: int, span: 
             row = []
             for a in offsets:
                 moved = [p + a * d1 + b * d2 for p, d1, d2 in zip(parameters, first, second)]
-                loss = F.cross_entropy(forward(moved, x, depth, batch_norm), y).item()
-                row.append(loss if math.isfinite(loss) else None)
+                row.append(_finite_or_none(F.cross_entropy(forward(moved, x, depth, batch_norm), y).item()))
             rows.append(row)
     return rows
+
+
+def line_keeping_norms(parameters, direction, x, y, depth, batch_norm, grid: int, span: float) -> list[float | None]:
+    """The loss at ``w + a direction`` for ``grid`` values of ``a`` in ``[-span, span]``, with every row of
+    every moved weight matrix rescaled to its norm in ``w`` (1-d parameters are not moved)."""
+    import torch
+    import torch.nn.functional as F
+
+    line = []
+    with torch.no_grad():
+        for a in np.linspace(-span, span, grid):
+            moved = []
+            for p, d in zip(parameters, direction):
+                q = p + a * d
+                if p.dim() >= 2:
+                    q = q * (p.norm(dim=1, keepdim=True) / q.norm(dim=1, keepdim=True))
+                moved.append(q)
+            line.append(_finite_or_none(F.cross_entropy(forward(moved, x, depth, batch_norm), y).item()))
+    return line
 
 
 def train_and_probe(depth: int, learning_rate: float, batch_norm: bool, config: LandscapeConfig, data) -> Run:
@@ -223,7 +260,11 @@ def train_and_probe(depth: int, learning_rate: float, batch_norm: bool, config: 
             for p, g in zip(parameters, gradient):
                 p -= learning_rate * g
     run.final_loss, _ = _loss_and_gradient(parameters, x_all, y_all, depth, batch_norm)
-    run.slice_loss = loss_slice(parameters, x_all, y_all, depth, batch_norm, generator, config.grid, config.span)
+    first = filter_normalized_direction(parameters, generator)
+    second = filter_normalized_direction(parameters, generator)
+    run.slice_loss = _slice(parameters, first, second, x_all, y_all, depth, batch_norm, config.grid, config.span)
+    run.line_loss_kept_norms = line_keeping_norms(parameters, first, x_all, y_all, depth, batch_norm,
+                                                  config.grid, config.span)
     return run
 
 

@@ -1,14 +1,16 @@
 // Pooling explorer (prettynn.widgets.pooling.PoolingExplorer).
 // One ES module, no imports: it computes and draws everything in the browser (SVG), so it
 // works live in JupyterLab and from saved widget state on a static page.
-// Traits: grid (H rows of W numbers), mode ("max" | "avg" | "backward"), kernel_size, stride,
-// padding (0..kernel_size // 2), ceil_mode, count_include_pad. The current window (the step)
-// lives in the browser only.
+// Traits: grid (H rows of W numbers), modes (the modes offered), mode ("max" | "avg" | "backward"),
+// kernel_size, stride, padding (0..kernel_size // 2), dilation (max and backward only), ceil_mode,
+// count_include_pad. The current window (the step) lives in the browser only; changing the input's
+// size writes a new grid of distinct values into the grid trait.
 
 const SVG = (() => { const d = document.createElement("div"); d.innerHTML = "<svg></svg>"; return d.firstChild.namespaceURI; })();
 const COLOR = {
   window: "#0072B2",    // Okabe-Ito blue: the current window
   win: "#E69F00",       // Okabe-Ito orange: the window's maximum
+  dropped: "#D55E00",   // Okabe-Ito vermillion: a window ceil mode would add but PyTorch drops
   grad: ["#FFFFFF", "#CFE3F2", "#8FBFE0", "#4A93C8", "#1F6FA8"], // gradient 0, 1, 2, 3, 4+
   counted: "#DCEBF6",   // a cell counted in the average's divisor
   pad: "#F2F2F2",
@@ -18,7 +20,8 @@ const COLOR = {
   line: "#B5B5B5",
 };
 const CELL = 32, GAP = 34, TITLE = 22, CHAR_PX = 7.4;
-const MAX_KERNEL = 4, MAX_STRIDE = 4, PLAY_MS = 700;
+const MIN_SIDE = 2, MAX_SIDE = 8, MAX_KERNEL = 4, MAX_STRIDE = 4, MAX_DILATION = 3, PLAY_MS = 700;
+const MODE_NAMES = { max: "max pooling", avg: "average pooling", backward: "max-pool backward" };
 
 const CSS = `
 .pnn-pool { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
@@ -31,6 +34,7 @@ const CSS = `
 .pnn-pool select, .pnn-pool button { font: inherit; }
 .pnn-pool button { padding: 2px 10px; border: 1px solid #888; border-radius: 4px; background: #F7F7F7; cursor: pointer; }
 .pnn-pool button:disabled { color: #999; cursor: default; }
+.pnn-pool input:disabled, .pnn-pool label:has(input:disabled) { color: #999; }
 .pnn-pool input[type=checkbox] { accent-color: ${COLOR.window}; width: 16px; height: 16px; margin: 0; }
 .pnn-pool :focus-visible { outline: 3px solid ${COLOR.text}; outline-offset: 2px; }
 .pnn-pool .pnn-steps { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; margin-top: 6px; }
@@ -41,28 +45,28 @@ const CSS = `
 
 // ---- the computation, as in the chapter -----------------------------------------------------
 
-// Output length along one axis, with torch's rule for ceil mode.
-function outputSize(size, k, s, p, ceil) {
-  const span = size + 2 * p - k;
+// Output length along one axis, with torch's rule for ceil mode (keep = true: without the rule).
+function outputSize(size, k, s, p, d, ceil, keep = false) {
+  const span = size + 2 * p - d * (k - 1) - 1;
   if (span < 0) return 0;
   let out = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
-  if (ceil && (out - 1) * s >= size + p) out -= 1; // a last window starting in the right padding is dropped
+  if (ceil && !keep && (out - 1) * s >= size + p) out -= 1; // a last window starting in the right padding is dropped
   return out;
 }
 
-// The output length ceil mode would give without PyTorch's rule (to tell when the rule drops a window).
-function keptSize(size, k, s, p) {
-  const span = size + 2 * p - k;
-  return span < 0 ? 0 : Math.ceil(span / s) + 1;
-}
-
-// Everything the picture needs: geometry, every window's result, and the gradient so far.
-function compute(grid, k, s, p, ceil, includePad, step) {
-  const H = grid.length, W = grid[0].length;
-  const outH = outputSize(H, k, s, p, ceil), outW = outputSize(W, k, s, p, ceil);
-  const bigH = Math.max(H + 2 * p, outH > 0 ? (outH - 1) * s + k : 0);
-  const bigW = Math.max(W + 2 * p, outW > 0 ? (outW - 1) * s + k : 0);
-  // kind of a padded cell: "real", "pad" (the declared padding) or "beyond" (added by ceil mode)
+// Everything the picture needs: geometry, every window's result, the dropped windows, and the
+// gradient so far. d is the dilation (1 for average pooling).
+function compute(grid, k, s, p, d, ceil, includePad, step) {
+  const H = grid.length, W = grid[0].length, extent = d * (k - 1) + 1;
+  const outH = outputSize(H, k, s, p, d, ceil), outW = outputSize(W, k, s, p, d, ceil);
+  const keptH = outputSize(H, k, s, p, d, ceil, true), keptW = outputSize(W, k, s, p, d, ceil, true);
+  // a window of each axis that ceil mode would add but PyTorch drops (it starts in the right padding)
+  const dropped = [];
+  if (outW > 0 && keptH > outH) dropped.push({ axis: "rows", top: (keptH - 1) * s, left: 0 });
+  if (outH > 0 && keptW > outW) dropped.push({ axis: "columns", top: 0, left: (keptW - 1) * s });
+  const reach = (out, kept) => Math.max(out > 0 ? (out - 1) * s + extent : 0, kept > out ? (kept - 1) * s + extent : 0);
+  const bigH = Math.max(H + 2 * p, reach(outH, keptH)), bigW = Math.max(W + 2 * p, reach(outW, keptW));
+  // kind of a padded cell: "real", "pad" (the declared padding) or "beyond" (past it)
   const kind = (r, c) => {
     if (r >= p && r < p + H && c >= p && c < p + W) return "real";
     return r < H + 2 * p && c < W + 2 * p ? "pad" : "beyond";
@@ -71,10 +75,11 @@ function compute(grid, k, s, p, ceil, includePad, step) {
   for (let i = 0; i < outH; i++) {
     for (let j = 0; j < outW; j++) {
       let best = -Infinity, winner = null, sum = 0, real = 0, pad = 0, beyond = 0;
-      const terms = [];
+      const terms = [], taps = [];
       for (let a = 0; a < k; a++) {
         for (let b = 0; b < k; b++) {
-          const r = i * s + a, c = j * s + b, what = kind(r, c);
+          const r = i * s + a * d, c = j * s + b * d, what = kind(r, c);
+          taps.push([r, c]);
           if (what === "real") {
             const v = grid[r - p][c - p];
             real += 1; sum += v; terms.push(v);
@@ -83,13 +88,32 @@ function compute(grid, k, s, p, ceil, includePad, step) {
         }
       }
       const divisor = includePad ? real + pad : real;
-      windows.push({ i, j, top: i * s, left: j * s, max: best, winner, sum, terms, real, pad, beyond, divisor,
+      windows.push({ i, j, top: i * s, left: j * s, taps, max: best, winner, sum, terms, real, pad, beyond, divisor,
                      avg: sum / divisor });
     }
   }
   const grad = grid.map((row) => row.map(() => 0));
   for (const w of windows.slice(0, step + 1)) if (w.winner) grad[w.winner[0]][w.winner[1]] += 1;
-  return { H, W, outH, outW, bigH, bigW, kind, windows, grad };
+  return { H, W, extent, outH, outW, bigH, bigW, kind, windows, grad, dropped };
+}
+
+// A rows x cols grid of distinct integers around 0, shuffled by a small seeded generator
+// (mulberry32), so that each size always gives the same grid and no window has a tie.
+function newGrid(rows, cols) {
+  let seed = rows * 131 + cols * 17 + 5;
+  const random = () => {
+    seed = (seed + 0x6D2B79F5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const n = rows * cols;
+  const values = Array.from({ length: n }, (_, m) => m - Math.floor(n / 2));
+  for (let m = n - 1; m > 0; m--) {
+    const other = Math.floor(random() * (m + 1));
+    [values[m], values[other]] = [values[other], values[m]];
+  }
+  return Array.from({ length: rows }, (_, r) => values.slice(r * cols, (r + 1) * cols));
 }
 
 // ---- formatting and DOM helpers -------------------------------------------------------------
@@ -140,14 +164,13 @@ function render({ model, el }) {
   el.classList.add("prettynn-widget");
   el.dataset.widget = "pooling-explorer";
 
-  const mode = h("select", { id: `${id}-mode` }, [
-    h("option", { value: "max" }, ["max pooling"]),
-    h("option", { value: "avg" }, ["average pooling"]),
-    h("option", { value: "backward" }, ["max-pool backward"]),
-  ]);
+  const mode = h("select", { id: `${id}-mode` });
+  const [rowsInput, rowsLabel] = numberInput(`${id}-h`, "input H", MIN_SIDE, MAX_SIDE);
+  const [colsInput, colsLabel] = numberInput(`${id}-w`, "W", MIN_SIDE, MAX_SIDE);
   const [kernel, kernelLabel] = numberInput(`${id}-k`, "kernel", 1, MAX_KERNEL);
   const [stride, strideLabel] = numberInput(`${id}-s`, "stride", 1, MAX_STRIDE);
   const [padding, paddingLabel] = numberInput(`${id}-p`, "padding", 0, 2);
+  const [dilation, dilationLabel] = numberInput(`${id}-d`, "dilation", 1, MAX_DILATION);
   const ceil = h("input", { type: "checkbox", id: `${id}-ceil` });
   const include = h("input", { type: "checkbox", id: `${id}-cip` });
   const back = h("button", { type: "button" }, ["\u25c0 back"]);
@@ -162,8 +185,9 @@ function render({ model, el }) {
   el.replaceChildren(h("div", { class: "pnn-pool" }, [
     style,
     h("div", { class: "pnn-controls" }, [
-      h("label", { for: mode.id }, ["mode", mode]), kernelLabel, strideLabel, paddingLabel,
-      h("label", { for: ceil.id }, [ceil, "ceil_mode"]), h("label", { for: include.id }, [include, "count_include_pad"]),
+      h("label", { for: mode.id }, ["mode", mode]), rowsLabel, colsLabel, kernelLabel, strideLabel, paddingLabel,
+      dilationLabel, h("label", { for: ceil.id }, [ceil, "ceil_mode"]),
+      h("label", { for: include.id }, [include, "count_include_pad"]),
     ]),
     h("div", { class: "pnn-steps" }, [back, next, play, all, counter]),
     svg,
@@ -187,13 +211,23 @@ function render({ model, el }) {
     return Number.isFinite(v) ? Math.min(Math.max(v, min), max) : min;
   }
 
+  function resize() {
+    const grid = model.get("grid");
+    const rows = clampInt(rowsInput, MIN_SIDE, MAX_SIDE), cols = clampInt(colsInput, MIN_SIDE, MAX_SIDE);
+    if (rows !== grid.length || cols !== grid[0].length) setTraits({ grid: newGrid(rows, cols) });
+    else redraw();
+  }
+
   mode.addEventListener("change", () => setTraits({ mode: mode.value }));
+  rowsInput.addEventListener("change", resize);
+  colsInput.addEventListener("change", resize);
   kernel.addEventListener("change", () => {
     const k = clampInt(kernel, 1, MAX_KERNEL);
     setTraits({ padding: Math.min(model.get("padding"), Math.floor(k / 2)), kernel_size: k });
   });
   stride.addEventListener("change", () => setTraits({ stride: clampInt(stride, 1, MAX_STRIDE) }));
   padding.addEventListener("change", () => setTraits({ padding: clampInt(padding, 0, Math.floor(model.get("kernel_size") / 2)) }));
+  dilation.addEventListener("change", () => setTraits({ dilation: clampInt(dilation, 1, MAX_DILATION) }));
   ceil.addEventListener("change", () => setTraits({ ceil_mode: ceil.checked }));
   include.addEventListener("change", () => setTraits({ count_include_pad: include.checked }));
   back.addEventListener("click", () => { stopPlaying(); step -= 1; redraw(); });
@@ -211,12 +245,20 @@ function render({ model, el }) {
   let last = null;
   const total = () => (last ? last.windows.length : 0);
 
-  function syncControls(k) {
+  function syncControls(k, grid) {
+    const offered = model.get("modes");
+    if (mode.options.length !== offered.length || offered.some((m, n) => mode.options[n].value !== m)) {
+      mode.replaceChildren(...offered.map((m) => h("option", { value: m }, [MODE_NAMES[m]])));
+    }
     mode.value = model.get("mode");
+    rowsInput.value = grid.length;
+    colsInput.value = grid[0].length;
     kernel.value = k;
     stride.value = model.get("stride");
     padding.max = Math.floor(k / 2);
     padding.value = model.get("padding");
+    dilation.value = model.get("dilation");
+    dilation.disabled = model.get("mode") === "avg"; // F.avg_pool2d has no dilation
     ceil.checked = model.get("ceil_mode");
     include.checked = model.get("count_include_pad");
     include.disabled = model.get("mode") !== "avg";
@@ -241,11 +283,12 @@ function render({ model, el }) {
     const start = performance.now();
     const grid = model.get("grid"), how = model.get("mode");
     const k = model.get("kernel_size"), st = model.get("stride"), p = model.get("padding");
+    const d = how === "avg" ? 1 : model.get("dilation");
     const ceilMode = model.get("ceil_mode"), includePad = model.get("count_include_pad");
-    syncControls(k);
-    const count = compute(grid, k, st, p, ceilMode, includePad, 0).windows.length;
+    syncControls(k, grid);
+    const count = compute(grid, k, st, p, d, ceilMode, includePad, 0).windows.length;
     step = Math.max(0, Math.min(step, count - 1));
-    const res = compute(grid, k, st, p, ceilMode, includePad, step);
+    const res = compute(grid, k, st, p, d, ceilMode, includePad, step);
     last = res;
     const current = res.windows[step];
     back.disabled = step <= 0;
@@ -258,12 +301,12 @@ function render({ model, el }) {
     const outX = res.bigW * CELL + GAP;
     const gradX = outX + Math.max(res.outW, 2) * CELL + GAP;
     const padText = how === "avg" ? "0" : "\u2212\u221e";
+    const isTap = (r, c) => current && current.taps.some(([a, b]) => a === r && b === c);
 
-    // the input, with its padding ring and the cells ceil mode adds past it
+    // the input, with its padding ring and the cells past it (reached by ceil mode's windows)
     drawGrid(g, inX, inY, res.bigH, res.bigW, "input x (padded)", (r, c, x, y) => {
       const what = res.kind(r, c);
-      const inWindow = current && r >= current.top && r < current.top + k && c >= current.left && c < current.left + k;
-      const counted = how === "avg" && inWindow && (what === "real" || (what === "pad" && includePad));
+      const counted = how === "avg" && isTap(r, c) && (what === "real" || (what === "pad" && includePad));
       const isWinner = how !== "avg" && current && current.winner && what === "real" &&
         current.winner[0] === r - p && current.winner[1] === c - p;
       if (what === "real") {
@@ -274,9 +317,24 @@ function render({ model, el }) {
         box(g, x, y, COLOR.beyond, "\u00b7", { dash: "1 3", color: COLOR.muted });
       }
     });
+    for (const w of res.dropped) {
+      s(g, "rect", { x: inX + w.left * CELL + 2, y: inY + w.top * CELL + 2, width: res.extent * CELL - 4,
+                     height: res.extent * CELL - 4, fill: "none", stroke: COLOR.dropped, "stroke-width": 2.5,
+                     "stroke-dasharray": "6 4", "data-dropped": w.axis });
+    }
     if (current) {
-      s(g, "rect", { x: inX + current.left * CELL, y: inY + current.top * CELL, width: k * CELL, height: k * CELL,
-                     fill: "none", stroke: COLOR.window, "stroke-width": 3 });
+      if (d === 1) {
+        s(g, "rect", { x: inX + current.left * CELL, y: inY + current.top * CELL, width: k * CELL, height: k * CELL,
+                       fill: "none", stroke: COLOR.window, "stroke-width": 3 });
+      } else { // a dilated window: its span thin, its taps thick
+        s(g, "rect", { x: inX + current.left * CELL, y: inY + current.top * CELL, width: res.extent * CELL,
+                       height: res.extent * CELL, fill: "none", stroke: COLOR.window, "stroke-width": 1.5,
+                       "stroke-dasharray": "5 3" });
+        for (const [r, c] of current.taps) {
+          s(g, "rect", { x: inX + c * CELL + 1.5, y: inY + r * CELL + 1.5, width: CELL - 3, height: CELL - 3,
+                         fill: "none", stroke: COLOR.window, "stroke-width": 3 });
+        }
+      }
     }
 
     // the output (or grad_output), filled up to the current window
@@ -318,22 +376,30 @@ function render({ model, el }) {
     // what the current step computes, in words
     const panelH = Math.max(res.bigH, res.outH, how === "backward" ? res.H : 0) * CELL;
     const width = Math.max(gradX + (how === "backward" ? res.W * CELL : 0), 560);
-    const dropped = ceilMode && [res.H, res.W].some((n) => outputSize(n, k, st, p, true) < keptSize(n, k, st, p));
-    const notes = explain(current, how, k, includePad, res);
-    if (dropped) notes.push("ceil_mode would add a last window starting in the right padding: PyTorch drops it.");
+    const notes = explain(current, how, k, d, includePad, res);
+    for (const w of res.dropped) {
+      notes.push(`ceil_mode would add a last ${w.axis === "rows" ? "row" : "column"} of windows starting in the ` +
+        "right padding (vermillion dashed outline): PyTorch drops it.");
+    }
     const lines = notes.flatMap((line) => wrap(line, Math.floor(width / CHAR_PX)));
     const textY = inY + panelH + 24;
     lines.forEach((line, n) => s(g, "text", { x: 0, y: textY + n * 19, "font-size": 13, fill: COLOR.text }, line));
     svg.setAttribute("viewBox", `-4 -4 ${width + 8} ${textY + lines.length * 19 + 4}`);
-    svg.setAttribute("aria-label", `${how} pooling, kernel ${k}, stride ${st}, padding ${p}` +
-      `${ceilMode ? ", ceil_mode" : ""}: output ${res.outH} by ${res.outW}. ${lines.join(" ")}`);
+    svg.setAttribute("aria-label", `${MODE_NAMES[how]}, input ${res.H} by ${res.W}, kernel ${k}, stride ${st}, ` +
+      `padding ${p}${d > 1 ? `, dilation ${d}` : ""}${ceilMode ? ", ceil_mode" : ""}: output ${res.outH} by ${res.outW}. ` +
+      lines.join(" "));
     el.dataset.redrawMs = String(performance.now() - start);
   }
 
-  function explain(w, how, k, includePad, res) {
+  function explain(w, how, k, d, includePad, res) {
     if (!w) return ["The window is larger than the padded input: no output."];
-    const where = `Window (${w.i}, ${w.j}): ${k}\u00d7${k} cells, ${w.real} real, ${w.pad} padding` +
+    const taps = d > 1 ? `${k}\u00d7${k} taps ${d} cells apart, spanning ${res.extent}\u00d7${res.extent} cells` : `${k}\u00d7${k} cells`;
+    const where = `Window (${w.i}, ${w.j}): ${taps}; ${w.real} real, ${w.pad} padding` +
       (w.beyond ? `, ${w.beyond} past the padding (ceil_mode)` : "") + ".";
+    if (!w.winner && how !== "avg") {
+      return [where, "All its taps are padding: the output is \u2212\u221e" +
+        (how === "backward" ? " and no input receives its gradient." : ".")];
+    }
     if (how === "max") {
       return [where, `max = ${fmt(w.max)} (orange); padding holds \u2212\u221e, so it never wins.`];
     }
@@ -350,8 +416,8 @@ function render({ model, el }) {
       (shared > 1 ? `, which has now won ${shared} windows: the gradients add up.` : ".")];
   }
 
-  const events = ["change:grid", "change:mode", "change:kernel_size", "change:stride", "change:padding",
-                  "change:ceil_mode", "change:count_include_pad"];
+  const events = ["change:grid", "change:modes", "change:mode", "change:kernel_size", "change:stride", "change:padding",
+                  "change:dilation", "change:ceil_mode", "change:count_include_pad"];
   const reset = () => { stopPlaying(); step = 0; redraw(); };
   for (const e of events) model.on(e, reset);
   redraw();
