@@ -45,3 +45,16 @@ def test_stub_raises_not_attempted():
 def test_unknown_exercise_lists_known_names():
     with pytest.raises(KeyError, match="known exercises: .*linear"):
         check("lineer", np.maximum)
+
+
+def test_a_failed_check_lists_every_visible_case():
+    from prettynn.exercise import get
+
+    with pytest.raises(CheckFailure) as failure:
+        check("linear_backward", lambda g, x, w, bias=None: (g @ w, g.T @ x, None if bias is None else g.mean(0)))
+    message = str(failure.value)
+    cases = get("linear_backward").visible_cases()
+    assert f"2 of {len(cases)} visible cases pass" in message
+    for number, case in enumerate(cases, 1):
+        assert f" {number}. {case.description}" in message
+    assert message.count("✔") == 2 and message.count("✘") == len(cases) - 2

@@ -71,13 +71,18 @@ def ready() -> None:
 
 
 def failure_message(verdict: Verdict) -> str:
-    """The message of a failed check: the first failed case in full, then a count."""
+    """The message of a failed check: every visible case as ✔ or ✘ (with the problem of each
+    failure), then the first failure in full."""
     first = verdict.failures[0]
     name = verdict.exercise.name
-    lines = [f"{name}: case {verdict.results.index(first) + 1} of {verdict.total} failed.", first.report()]
-    others = len(verdict.failures) - 1
-    if others:
-        lines.append(f"({others} other visible case{'s' if others > 1 else ''} failed too.)")
+    lines = [f"{name}: {verdict.passed} of {verdict.total} visible cases pass."]
+    for number, result in enumerate(verdict.results, 1):
+        mark = f"{GREEN}✔{RESET}" if result.passed else f"{RED}✘{RESET}"
+        problem = "" if result.passed else f": {result.problem}"
+        lines.append(f"  {mark} {number}. {result.case.description}{problem}")
+    lines += ["", f"{name}: case {verdict.results.index(first) + 1} of {verdict.total} failed.", first.report()]
+    other_hints = sorted({r.hint for r in verdict.failures[1:] if r.hint and r.hint != first.hint})
+    lines += [f"hint for another failed case: {hint}" for hint in other_hints]
     return "\n".join(lines)
 
 
