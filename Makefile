@@ -6,6 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 CHAPTER ?= 01_linear
+EDITION ?= course
 
 .PHONY: help setup lab book serve test release samples browser sandbox grade clean
 
@@ -51,8 +52,8 @@ LAB_OPTIONS = --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks/$(
 lab: setup  ## open the student notebooks in JupyterLab
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab $(LAB_OPTIONS)
 
-book: setup book/vendor/.installed  ## build the website into _build/html
-	$(BIN)/prettynn-course book-pages
+book: setup book/vendor/.installed  ## build the website into _build/html (EDITION=self-study folds the solutions in)
+	$(BIN)/prettynn-course book-pages --edition $(EDITION)
 	$(BIN)/jupyter-book build --warningiserror --keep-going .
 
 serve: book  ## build the website and serve it on http://localhost:$(PORT)

@@ -18,6 +18,8 @@ from urllib.parse import urlparse
 import pytest
 from bs4 import BeautifulSoup
 
+from prettynn.course import notebook_regions, notebooks
+
 from .course import hidden_lines
 
 pytestmark = pytest.mark.slow
@@ -89,12 +91,47 @@ def test_remote_load_detection_catches_cdn_tags():
     assert len(remote_loads(html)) == 4
 
 
-def test_hidden_tests_never_appear_and_solutions_are_folded(site, root):
+def test_hidden_tests_never_appear(site, root):
     secrets = hidden_lines(root) + ["BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "BEGIN SOLUTION", "END SOLUTION"]
     for page in pages(site):
         text = page.read_text()
         assert not [s for s in secrets if s in BeautifulSoup(text, "html.parser").get_text()], page
+
+
+def solution_secrets(root: Path) -> tuple[set[str], set[str]]:
+    """Every solution's body lines, and the identifiers only solutions use (for the search index)."""
+    lines, shown = set(), []
+    for chapter in notebooks.chapters(root):
+        for cell in notebooks.read(notebooks.source_path(root, chapter)).cells:
+            if notebooks.is_solution(cell):
+                lines.update(notebook_regions.solution_lines(cell.source))
+                shown.append(notebook_regions.solution_stub(cell.source))
+            else:
+                shown.append(cell.source)
+    shown_text = "\n".join(shown)
+    lines = {line for line in lines if len(line) >= 12 and line not in shown_text}
+    words = {w.lower() for line in lines for w in re.findall(r"[A-Za-z_]\w*_\w+", line)}
+    words = {w for w in words if w not in shown_text.lower()}
+    return lines, words
+
+
+def test_the_course_edition_has_no_solution_anywhere(site, root):
+    """Not folded, not in the page source, not in the search index: the student's stubs instead."""
+    lines, words = solution_secrets(root)
+    assert len(lines) > 50, "too few solution lines to look for"
+    found = {}
+    for path in site.rglob("*"):
+        if not path.is_file() or path.suffix not in {".html", ".js", ".json", ".txt", ".ipynb", ".md"}:
+            continue
+        raw = path.read_text(errors="replace")
+        text = " ".join(BeautifulSoup(raw, "html.parser").get_text().split()) if path.suffix == ".html" else raw
+        leaks = [line for line in lines if " ".join(line.split()) in text or line in raw]
+        if path.name == "searchindex.js":
+            leaks += [word for word in words if f'"{word}"' in raw]
+        if leaks:
+            found[str(path.relative_to(site))] = sorted(leaks)[:5]
+    assert not found, found
     chapter = BeautifulSoup((site / "book" / "chapters" / "01_linear.html").read_text(), "html.parser")
-    solution = next(cell for cell in chapter.select("div.cell") if "def linear(" in cell.get_text())
-    assert "tag_hide-input" in solution["class"]
-    assert solution.find("details"), "the solution cell is not folded"
+    stub = next(block for block in chapter.select("div.highlight") if "def linear(" in block.get_text())
+    assert "raise NotImplementedError()" in stub.get_text()
+    assert not list((site / "_sources").rglob("*")) if (site / "_sources").exists() else True

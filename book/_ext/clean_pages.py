@@ -6,6 +6,8 @@
   script added twice is kept once.
 - The theme logs "Got invalid theme mode" when the page names no default colour mode
   (sphinx-book-theme does not accept pydata's ``default_mode`` option); the book's is light.
+- The site publishes no page source (``html_copy_source`` is off: a page's notebook runs the
+  solutions), so the theme's download buttons, which link to those sources, are switched off.
 """
 
 from __future__ import annotations
@@ -39,7 +41,13 @@ def keep_own_scripts_once(app, pagename, templatename, context, doctree) -> None
         context["default_mode"] = "light"
 
 
+def no_download_buttons(app, config) -> None:
+    """Switch off the theme's download buttons (they link to page sources the site does not have)."""
+    config.html_theme_options = {**config.html_theme_options, "use_download_button": False}
+
+
 def setup(app):
     """Register the handlers (the page's after every extension added its scripts)."""
+    app.connect("config-inited", no_download_buttons)
     app.connect("html-page-context", keep_own_scripts_once, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

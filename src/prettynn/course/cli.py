@@ -17,7 +17,10 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("sync", help="make each exercise's grading cells in solutions/ and the points table "
                         "of book/instructors.md from the exercise declarations")
-    commands.add_parser("book-pages", help="make book/chapters/*.ipynb from solutions/")
+    pages = commands.add_parser("book-pages", help="make book/chapters/*.ipynb from solutions/")
+    pages.add_argument("--edition", choices=book_pages.EDITIONS, default="course",
+                       help="course: the student's stub where each solution is (the default); "
+                            "self-study: the solutions, folded")
     commands.add_parser("samples", help="make autograde/submitted/* from autograde/samples/*.toml")
     grade = commands.add_parser("grade", help="autograde every submission of an assignment in parallel, "
                                 "export grades.csv and write the class report")
@@ -36,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         except exercise_cells.AuthoringError as error:
             parser.exit(2, f"prettynn-course sync: error: {error}\n")
     elif args.command == "book-pages":
-        written = book_pages.write_pages(args.root)
+        written = book_pages.write_pages(args.root, args.edition)
     else:
         try:
             written = samples.write_samples(args.root)

@@ -20,6 +20,29 @@ def replace_hidden_tests(source: str, note: str) -> str:
     return _HIDDEN.sub(replacement, source).rstrip("\n")
 
 
+_SOLUTION = re.compile(
+    rf"^([ \t]*){re.escape(BEGIN_SOLUTION)}.*?^[ \t]*{re.escape(END_SOLUTION)}[^\n]*", re.S | re.M
+)
+CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"  # nbgrader's ClearSolutions.code_stub default
+
+
+def solution_stub(source: str) -> str:
+    """A solution cell's code as the student receives it: each solution region replaced by
+    nbgrader's stub, indented like the region's first delimiter."""
+    def stub(match: re.Match) -> str:
+        return "\n".join(match.group(1) + line for line in CODE_STUB.split("\n"))
+
+    return _SOLUTION.sub(stub, source)
+
+
+def solution_lines(source: str) -> list[str]:
+    """The lines inside a solution cell's solution regions (the answer), stripped, blank lines left out."""
+    lines = []
+    for match in _SOLUTION.finditer(source):
+        lines += [line.strip() for line in match.group(0).split("\n")[1:-1] if line.strip()]
+    return lines
+
+
 def strip_solution_delimiters(source: str) -> str:
     """A solution cell's code without its ``### BEGIN/END SOLUTION`` lines."""
     markers = (BEGIN_SOLUTION, END_SOLUTION)

@@ -177,8 +177,9 @@ ZERO_PAD_HINT = ("max pooling pads with -inf, not zeros: a padded cell must neve
 STRIDE_HINT = "stride=None means stride = kernel_size (non-overlapping windows), not 1."
 CEIL_IGNORED_HINT = ("with ceil_mode=True the output size rounds up: one more window covers the leftover "
                      "rows/columns at the end.")
-CEIL_KEPT_HINT = ("with ceil_mode=True torch drops a last window that would start in the right padding: "
-                  "if (out - 1) * stride >= size + padding, the output has one window less.")
+CEIL_KEPT_HINT = ("your output has one window too many with ceil_mode=True: torch drops a last window that "
+                  "would start in the right padding (it would see no real input); see PyTorch's rule in "
+                  "\"ceil_mode and the last window\".")
 DIVISOR_HINT = ("the divisor at the borders: with count_include_pad=True it counts the padded zeros (but not "
                 "the cells past the padding that ceil_mode adds); with False only the real inputs.")
 
@@ -209,19 +210,20 @@ AVG_POOL_MISTAKES = (
 
 ADAPTIVE_MISTAKES = (
     Mistake("floor at both ends",
-            "window i ends at ceil((i + 1) * L / S), not floor: with floor, windows shrink and skip inputs "
-            "when S does not divide L.",
+            "the end of each window rounds up, not down: where i * L / S is not a whole number, torch's "
+            "neighbouring windows share the cell on their boundary, and yours split the axis between them "
+            "(with S > L some of your windows are even empty).",
             output=_floor_window_adaptive_avg_pool2d),
 )
 
 MAX_POOL_BACKWARD_MISTAKES = (
     Mistake("no accumulation",
-            "where windows overlap, one input can be the maximum of several windows: add (+=) each "
-            "window's gradient, don't assign it.",
+            "where windows overlap, one input can be the maximum of several windows, and each of them "
+            "sends it a gradient: your result keeps only one of them.",
             output=_assigned_max_pool2d_backward),
     Mistake("routed to the first element",
-            "each output's gradient goes to the position of its window's maximum (the argmax), "
-            "not to the window's first element.",
+            "your gradient lands on each window's first element: ask which input of the window the "
+            "output's value came from.",
             output=_first_element_max_pool2d_backward),
 )
 
