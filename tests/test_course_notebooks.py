@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import nbformat
 import pytest
@@ -94,3 +95,25 @@ def test_committed_samples_are_what_the_spec_generates(root, tmp_path):
     for path in samples.write_samples(course):
         committed = root / path.relative_to(course)
         assert path.read_text() == committed.read_text(), f"{committed} is out of date: run `make samples`"
+
+
+MYST_ONLY = {
+    "a colon fence (:::)": re.compile(r"^\s*:::", re.M),
+    "a directive (```{...})": re.compile(r"^\s*(```|~~~)\s*\{", re.M),
+    "a role ({name}`...`)": re.compile(r"\{[a-z][\w:-]*\}`"),
+    "a target ((label)=)": re.compile(r"^\s*\([\w-]+\)=\s*$", re.M),
+    "a directive option (:class: ...)": re.compile(r"^\s*:[a-z-]+:\s", re.M),
+}
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_student_markdown_has_no_myst_only_syntax(root, chapter):
+    """JupyterLab shows MyST-only syntax as literal text (a folded derivation would show, answer and
+    all): markdown that students read is CommonMark and HTML (<details> folds in both places)."""
+    found = []
+    for path in (notebooks.source_path(root, chapter), notebooks.release_path(root, chapter)):
+        for index, cell in enumerate(notebooks.read(path).cells):
+            if cell.cell_type == "markdown":
+                found += [f"{path.relative_to(root)} cell {index}: {what}" for what, pattern in MYST_ONLY.items()
+                          if pattern.search(cell.source)]
+    assert not found, "\n".join(found)
