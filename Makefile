@@ -8,7 +8,7 @@ PORT ?= 8000
 CHAPTER ?= 01_linear
 EDITION ?= course
 
-.PHONY: help setup lab book serve test release samples browser sandbox grade clean
+.PHONY: help setup lab book serve test release samples browser sandbox grade feedback clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -76,6 +76,9 @@ grade: setup sandbox  ## autograde every submission of CHAPTER, WORKERS in paral
 
 test: setup book/vendor/.installed browser sandbox  ## run the whole test suite
 	$(BIN)/python -m pytest
+
+feedback: setup node_modules/.installed  ## HTML feedback of CHAPTER in autograde/feedback (MathJax inside each page: read offline)
+	$(BIN)/nbgrader generate_feedback $(CHAPTER)
 
 release: setup  ## make the grading cells from the declarations, then regenerate the student release of CHAPTER
 	$(BIN)/prettynn-course sync

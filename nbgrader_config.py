@@ -49,6 +49,20 @@ c.GradeInSandbox.case_seconds = 5
 c.GradeInSandbox.total_seconds = 60
 c.GradeInSandbox.memory_mib = 2048
 
+# Feedback is read offline: the course's template (nbgrader's feedback page) carries MathJax
+# itself instead of loading it from a CDN (prettynn.course.offline_mathjax).
+import nbgrader  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from prettynn.course import offline_mathjax  # noqa: E402
+
+c.HTMLExporter.template_name = offline_mathjax.TEMPLATE_NAME
+c.HTMLExporter.extra_template_basedirs = [
+    str(offline_mathjax.TEMPLATES),
+    str(Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"),
+]
+c.HTMLExporter.filters = {"offline_mathjax": "prettynn.course.offline_mathjax.offline_mathjax"}
+
 # Feedback must not show hidden tests: strip their source before the HTML export.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",

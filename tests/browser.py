@@ -78,3 +78,57 @@ def picture_changes(element, act, seconds: float = WAIT_SECONDS) -> bool:
         if element.screenshot() != before:
             return True
     return False
+
+
+# Text left after typesetting, outside code: raw TeX the page failed to render.
+LEFTOVER_TEX = """() => {
+  const body = document.querySelector("main") || document.body;
+  const copy = body.cloneNode(true);
+  copy.querySelectorAll("pre, code, script, style, mjx-container, .MathJax, textarea").forEach(e => e.remove());
+  const text = copy.innerText;
+  return ["$$", "\\\\frac", "\\\\begin{", "\\\\mathbb"].filter(s => text.includes(s));
+}"""
+
+# MathJax, when the page loads it (from a file or inline), has finished typesetting (its startup promise resolved).
+MATH_TYPESET = """() => {
+  if (!document.querySelector('script[src*="mathjax"]') && !window.MathJax) return true;
+  if (!window.MathJax || !MathJax.startup || !MathJax.startup.promise) return false;
+  if (!window.__typeset) { window.__typeset = "pending"; MathJax.startup.promise.then(() => { window.__typeset = "done"; }); }
+  return window.__typeset === "done";
+}"""
+
+
+def open_offline(browser, served: str):
+    """A page in which every request to another host is aborted, with a record of what happened."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})  # its own cache: fair weights
+    page = context.new_page()
+    page.on("close", lambda _: context.close())
+    record = {"foreign": [], "failed": [], "console": [], "bytes": 0}
+
+    def route(request_route):
+        if request_route.request.url.startswith(served) or request_route.request.url.startswith("data:"):
+            request_route.continue_()
+        else:
+            record["foreign"].append(request_route.request.url)
+            request_route.abort()
+
+    page.route("**/*", route)
+    page.on("requestfailed", lambda request: record["failed"].append(f"{request.url} ({request.failure})"))
+    page.on("response", lambda response: record["failed"].append(f"{response.url} ({response.status})")
+            if response.status >= 400 else None)
+    page.on("console", lambda message: record["console"].append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: record["console"].append(str(error)))
+    page.on("requestfinished", lambda request: record.__setitem__(
+        "bytes", record["bytes"] + max(request.sizes()["responseBodySize"], 0)))
+    return page, record
+
+
+def settled(page, script: str, seconds: float = WAIT_SECONDS) -> bool:
+    """Wait (bounded) until ``script`` returns true on ``page``; False when it never did."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(script, timeout=seconds * 1000, polling=100)
+        return True
+    except PlaywrightTimeout:
+        return False

@@ -39,6 +39,8 @@ def copy_course(root: Path, destination: Path) -> Path:
             shutil.copytree(source, target)
         else:
             shutil.copy2(source, target)
+    if (root / "node_modules").is_dir():  # MathJax for the feedback pages
+        (destination / "node_modules").symlink_to(root / "node_modules")
     return destination
 
 

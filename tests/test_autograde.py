@@ -13,8 +13,10 @@ from bs4 import BeautifulSoup
 from prettynn.course import notebooks, samples
 from prettynn.exercise import all_exercises
 
+from .browser import LEFTOVER_TEX, MATH_TYPESET, browser, open_offline, settled  # noqa: F401  (browser: a fixture)
 from .conftest import ROOT
 from .course import copy_course, hidden_lines, nbgrader
+from .site import serving
 
 pytestmark = pytest.mark.slow
 CHAPTERS = notebooks.chapters(ROOT)
@@ -74,3 +76,16 @@ def test_feedback_explains_a_failed_exercise(graded_course):
     page = graded_course / "autograde" / "feedback" / "sample-relu-grad-at-zero" / "01_linear" / "01_linear.html"
     text = BeautifulSoup(page.read_text(), "html.parser").get_text()
     assert "the mask is x > 0, not x >= 0" in text
+
+
+def test_feedback_reads_offline_with_its_math_typeset(graded_course, browser):
+    """A student opens feedback without internet: MathJax is in the page, nothing else is loaded."""
+    feedback = graded_course / "autograde" / "feedback"
+    with serving(feedback) as url:
+        page, record = open_offline(browser, url)
+        page.goto(f"{url}/sample-relu-grad-at-zero/01_linear/01_linear.html", wait_until="load")
+        assert settled(page, MATH_TYPESET), "MathJax did not finish typesetting the feedback page"
+        assert page.locator("mjx-container").count() > 10, "the feedback page shows no typeset math"
+        assert page.evaluate(LEFTOVER_TEX) == []
+        assert not record["foreign"] and not record["failed"], record
+        page.close()

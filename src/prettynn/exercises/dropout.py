@@ -50,6 +50,30 @@ def torch_dropout_backward(grad_output, mask):
     return _torch.gradients(lambda t: torch.mul(t, kept), [x], grad_output)[0]
 
 
+def torch_dropout_stand_in(x, p=0.5, training=True, rng=None):
+    """What stands in for a reader's ``dropout`` that is not attempted yet or fails its check.
+
+    ``dropout`` has no reference output (its mask is random), so the exercise declares no
+    ``reference``; this is the contract's function built on ``torch.bernoulli``, its torch
+    generator seeded from ``rng`` (one draw of ``rng`` per training call), so that a seeded
+    ``rng`` reproduces a run. Returns ``(out, mask)`` of ``x``'s shape, NumPy arrays.
+    """
+    import torch
+
+    if not 0 <= p <= 1:
+        raise ValueError(f"the drop probability p must be in [0, 1], not {p}")
+    x = np.asarray(x)
+    if not training or p == 0:
+        return x * 1.0, np.ones(x.shape)
+    if p == 1:
+        return x * 0.0, np.zeros(x.shape)
+    rng = np.random.default_rng() if rng is None else rng
+    generator = torch.Generator().manual_seed(int(rng.integers(2**63)))
+    keep = torch.bernoulli(torch.full(x.shape, 1.0 - p, dtype=torch.float64), generator=generator).numpy()
+    mask = keep / (1.0 - p)
+    return x * mask, mask
+
+
 # ---------------------------------------------------------------- reading a dropout case
 
 
@@ -219,11 +243,12 @@ def _mixing(case, outputs, axis) -> str:
 P_EQUALS_ONE_HINT = ("p = 1 drops every element: return zeros. Computing 1 / (1 - p) divides by zero there, "
                      "and 0 * inf is nan.")
 EVALUATION_HINT = ("with training=False dropout is the identity: return x and a mask of ones, with no scaling "
-                   "(inverted dropout already scales by 1 / (1 - p) during training).")
+                   "(inverted dropout does all its scaling during training).")
 KEEP_RATE_HINT = ("p is the probability of dropping an element: keep each element, independently of the others, "
                   "with probability 1 - p.")
-SCALE_HINT = ("inverted dropout scales the kept elements during training: a kept element's mask value is "
-              "1 / (1 - p), a dropped one's 0.")
+SCALE_HINT = ("the mask's values are off: in training, a dropped element's mask value is 0, and inverted dropout "
+              "scales the kept ones so that the mask averages 1 (the derivation before the exercise gives the "
+              "factor).")
 PER_ELEMENT_HINT = ("draw one independent keep-or-drop decision for every element of x: a random array of "
                     "x's full shape")
 
@@ -241,8 +266,8 @@ DROPOUT_PROPERTIES = (
     Property("keep rate", _keep_rate, KEEP_RATE_HINT),
     Property("mask values", _mask_values, SCALE_HINT),
     Property("mean preservation", _mean_preserved,
-             "the mask must average 1, so that the expected output equals x: kept elements are scaled by "
-             "1 / (1 - p)."),
+             "the mask must average 1, so that the expected output equals x: the scale of the kept elements "
+             "does not make up for the dropped ones."),
 )
 
 DROPOUT_MISTAKES = (
@@ -254,16 +279,16 @@ DROPOUT_MISTAKES = (
 
 DROPOUT_BACKWARD_MISTAKES = (
     Mistake("scaled twice",
-            "the mask already holds the factor 1 / (1 - p): multiply grad_output by the mask, without dividing "
-            "by 1 - p again.",
+            "the gradient is scaled twice: the mask already holds the scale of the kept elements, so the "
+            "backward pass must not apply it once more.",
             output=lambda g, mask: g * mask * mask),
     Mistake("kept indicator without the scale",
-            "the forward pass multiplied x by the mask, scale included: the gradient is grad_output times the "
-            "mask itself, not times (mask > 0).",
+            "the gradient lacks the scale of the kept elements: the forward pass multiplied x by the mask's "
+            "values, not by 0 or 1.",
             output=lambda g, mask: g * (mask != 0)),
     Mistake("mask returned alone",
-            "chain rule: multiply grad_output by the local derivative (the mask); the mask alone is not the "
-            "gradient.",
+            "the result does not depend on grad_output: by the chain rule the upstream gradient flows through "
+            "the layer; the mask alone is only the layer's local derivative.",
             output=lambda g, mask: mask * np.ones_like(g)),
 )
 

@@ -176,17 +176,18 @@ def _eps_outside_in_evaluation(x, running_mean, running_var, eps):
 
 WRONG_AXES_HINT = ("batch norm keeps one mean and one variance per channel (axis 1), computed over every other "
                    "axis: axis 0 for (N, C), axes (0, 2) for (N, C, L), axes (0, 2, 3) for (N, C, H, W).")
-EPS_OUTSIDE_HINT = "eps goes inside the square root: divide by sqrt(var + eps), not by sqrt(var) + eps."
+EPS_OUTSIDE_HINT = ("eps goes inside the square root, added to the variance, as in the formula of the "
+                    "transform; adding it to the standard deviation gives a different function.")
 UNBIASED_HINT = ("normalize with the biased batch variance (divide by the number of values, np.var's default); "
                  "the unbiased one (divide by the number minus 1) is only for updating running_var.")
 EVAL_BATCH_STATS_HINT = ("in evaluation (training=False) normalize with running_mean and running_var, not with "
                          "the statistics of the batch, so that an example's output does not depend on its batch.")
 
-BIASED_RUNNING_VAR_HINT = ("update running_var with the unbiased batch variance (divide by the number of values "
-                           "per channel minus 1: np.var(..., ddof=1)), as torch does; the output itself is "
-                           "normalized with the biased one.")
-MOMENTUM_REVERSED_HINT = ("momentum is the weight of the new batch statistic: running = (1 - momentum) * running "
-                          "+ momentum * batch statistic (the opposite of an optimiser's momentum).")
+BIASED_RUNNING_VAR_HINT = ("running_var is updated with the unbiased batch variance (the sum of squared deviations "
+                           "divided by the number of values per channel minus 1), as torch does; the output itself "
+                           "is normalized with the biased one.")
+MOMENTUM_REVERSED_HINT = ("momentum is the weight of the new batch statistic in the update, not the weight of the "
+                          "old running value (the opposite of an optimiser's momentum).")
 
 
 def _running_update_mistake(name: str, new_value):
@@ -312,13 +313,14 @@ def _grad_weight_over_axis_0(g, x, weight=None, eps=1e-5):
     return (np.asarray(g, dtype=np.float64) * _batch_x_hat(x, eps)).sum(axis=0)
 
 
-MEAN_PATH_HINT = ("the batch mean depends on every input, so each x also changes the output through the mean: "
-                  "subtract the channel's mean of grad_output * weight / std from grad_x.")
-VARIANCE_PATH_HINT = ("the batch variance depends on every input too: grad_x needs the term that flows through "
-                      "the variance, proportional to x_hat times the channel's mean of grad_output * x_hat.")
-CONSTANT_STATISTICS_HINT = ("in training the mean and the variance are computed from the batch, so they depend "
-                            "on x: grad_x has a term through the mean and one through the variance, besides "
-                            "grad_output * weight / std.")
+MEAN_PATH_HINT = ("grad_x misses the mean path: the batch mean depends on every input of the channel, and every "
+                  "output depends on the mean. Without that path grad_x's channel sum is not zero; with it, it is.")
+VARIANCE_PATH_HINT = ("grad_x misses the variance path: the batch variance depends on every input of the channel "
+                      "too, and every output depends on it. Differentiate the variance with respect to x_i and "
+                      "follow that path to the loss.")
+CONSTANT_STATISTICS_HINT = ("grad_x treats the batch mean and variance as constants, but in training they are computed "
+                            "from the batch and depend on x: two paths are missing, through the mean and through "
+                            "the variance.")
 N_MINUS_ONE_HINT = ("training normalizes with the biased variance (divide by the number of values per channel, "
                     "not that number minus 1), and its derivative averages over the same number of values.")
 PARAMETER_AXES_HINT = ("weight and bias are shared by every position of a channel: sum their gradients over every "

@@ -25,6 +25,8 @@ PERCENTILES = (15, 50, 85)
 
 @dataclass(frozen=True)
 class PercentileConfig:
+    """The network (``depth`` sigmoid layers of ``width``), its SGD settings and how often to record."""
+
     width: int = 100
     depth: int = 3
     learning_rate: float = 0.5
@@ -36,7 +38,8 @@ class PercentileConfig:
 
 @dataclass
 class PercentileRun:
-    """``steps (T,)``, ``percentiles (T, 3, width)`` of the last hidden layer's sigmoid inputs, ``val_accuracy (T,)``."""
+    """One run: the recorded ``steps (T,)``, the ``percentiles (T, 3, width)`` of the last hidden
+    layer's sigmoid inputs over the validation set, and the ``val_accuracy (T,)``."""
 
     batch_norm: bool
     steps: np.ndarray
@@ -103,6 +106,8 @@ def _train(batch_norm: bool, config: PercentileConfig, data) -> PercentileRun:
 
 @dataclass
 class PercentileResult:
+    """Both runs of a ``PercentileConfig`` and the wall time they took."""
+
     config: PercentileConfig
     plain: PercentileRun
     batch_norm: PercentileRun

@@ -3,11 +3,14 @@
 ``SlidingKernel`` steps (or plays) through the output positions of a 2-D cross-correlation,
 as ``F.conv2d`` computes it: the current window is highlighted on the zero-padded input, the
 products of its entries with the kernel's and their sum are written out, and the output
-fills in cell by cell. The reader chooses the image, the kernel, its size, the padding, the
-stride and the dilation; a three-channel view shows how the channel sums add up and that
-each output channel has its own kernel. ``OutputSizeExplorer`` draws, along one axis, every
-window position for an input size, kernel size, stride, padding (or ``'same'``) and
-dilation, with the output-size formula evaluated on those numbers.
+fills in cell by cell. The reader chooses the image, the kernel, its height and width, the
+padding (or ``'same'``), the stride and the dilation; a three-channel view shows how the
+channel sums add up and that each output channel has its own kernel. Its backward mode
+scatters each output's gradient back through the kernel onto the padded input positions its
+window read, accumulating output by output. ``OutputSizeExplorer`` draws, along one axis,
+every window position for an input size, kernel size, stride, padding (or ``'same'``) and
+dilation, marks which positions each tap reads and which positions no tap reads, and, on
+request, evaluates the output-size formula on those numbers.
 
 Python only prepares data (the images, the kernels for each size); every convolution is
 computed in the ES modules ``sliding_kernel.js`` and ``output_size.js``, so each control
@@ -24,6 +27,7 @@ from prettynn.widgets import esm
 
 KERNEL_SIZES = range(1, 6)
 PADDING_MAX, STRIDE_MAX, DILATION_MAX = 3, 3, 3
+MODES = ("forward", "backward")
 
 
 def _digit(index: int) -> list[list[float]]:
@@ -47,36 +51,47 @@ def default_images() -> dict[str, list[list[float]]]:
     }
 
 
-def _edge(size: int) -> np.ndarray:
-    """A vertical-edge kernel of ``size`` x ``size``: +1 in the left column, -1 in the right one."""
-    kernel = np.zeros((size, size))
-    kernel[:, 0] += 1.0
-    kernel[:, -1] -= 1.0
-    return kernel if size > 1 else np.ones((1, 1))
+def _vertical_edge(height: int, width: int) -> np.ndarray:
+    """A (height, width) vertical-edge kernel: +1 in the left column, -1 in the right one (ones if width is 1)."""
+    if width == 1:
+        return np.ones((height, 1))
+    kernel = np.zeros((height, width))
+    kernel[:, 0], kernel[:, -1] = 1.0, -1.0
+    return kernel
 
 
-def default_kernels() -> dict[str, list[list[list[float]]]]:
-    """Kernel presets, each given for every size in ``KERNEL_SIZES`` (index 0 is 1 x 1)."""
+def default_kernels() -> dict[str, list[list[list[list[float]]]]]:
+    """Kernel presets: ``kernels[name][height - 1][width - 1]`` is a (height, width) kernel, for every
+    height and width in ``KERNEL_SIZES``."""
     presets = {
-        "vertical edge": _edge,
-        "horizontal edge": lambda k: _edge(k).T,
-        "mean (blur)": lambda k: np.full((k, k), round(1.0 / (k * k), 3)),
-        "top-left tap only": lambda k: np.eye(1, k * k).reshape(k, k),
-        "integers": lambda k: (np.arange(k * k).reshape(k, k) % 3 - 1.0),
+        "vertical edge": _vertical_edge,
+        "horizontal edge": lambda h, w: _vertical_edge(w, h).T,
+        "mean (blur)": lambda h, w: np.full((h, w), round(1.0 / (h * w), 3)),
+        "top-left tap only": lambda h, w: np.eye(1, h * w).reshape(h, w),
+        "integers": lambda h, w: (np.arange(h * w).reshape(h, w) % 3 - 1.0),
     }
-    return {name: [make(k).tolist() for k in KERNEL_SIZES] for name, make in presets.items()}
+    return {name: [[make(h, w).tolist() for w in KERNEL_SIZES] for h in KERNEL_SIZES]
+            for name, make in presets.items()}
 
 
 class SlidingKernel(anywidget.AnyWidget):
-    """A kernel sliding over an image: the window, its products, their sum, the output filling in.
+    """A kernel sliding over an image: the window, its products, their sum, the output filling in;
+    or, in backward mode, each output's gradient scattered back onto the input.
 
     - images: name -> image, a 2-D list of numbers (H, W), 1 to 12 per axis.
     - image: the name of the image shown.
-    - kernels: name -> list of square kernels, one per size 1..5 (a 2-D list each).
-    - kernel: the name of the kernel preset; kernel_size: 1 to 5.
-    - padding: 0 to 3 zeros on every side; stride: 1 to 3; dilation: 1 to 3.
+    - kernels: name -> kernels by size: ``kernels[name][kh - 1][kw - 1]`` is a (kh, kw) 2-D list,
+      for kh and kw from 1 to 5.
+    - kernel: the name of the kernel preset; kernel_height, kernel_width: 1 to 5.
+    - padding: 0 to 3 zeros on every side; same: True for ``padding='same'`` (then ``padding`` is
+      ignored: each axis is padded by dilation * (k - 1) in total, the extra one at the bottom or
+      right, and torch rejects it with a stride > 1); stride: 1 to 3; dilation: 1 to 3.
     - position: the index of the current output entry, row by row (clamped in the browser).
-    - channels: 1, or 3 for the multi-channel view (3 input channels, 2 output channels).
+    - channels: 1, or 3 for the multi-channel view (3 input channels, 2 output channels; forward only).
+    - modes: the modes offered, a non-empty list drawn from ``MODES`` (leave out ``"backward"`` where
+      the widget must not give away the backward pass); mode: one of them. In ``"backward"`` mode the
+      output gradient is 1 at every output, and the gradient of the padded input accumulates, output by
+      output, up to ``position``.
     """
 
     _esm = esm("sliding_kernel")
@@ -85,12 +100,21 @@ class SlidingKernel(anywidget.AnyWidget):
     image = traitlets.Unicode("digit 0 (8 x 8)").tag(sync=True)
     kernels = traitlets.Dict(default_value=default_kernels()).tag(sync=True)
     kernel = traitlets.Unicode("vertical edge").tag(sync=True)
-    kernel_size = traitlets.Int(3).tag(sync=True)
+    kernel_height = traitlets.Int(3).tag(sync=True)
+    kernel_width = traitlets.Int(3).tag(sync=True)
     padding = traitlets.Int(1).tag(sync=True)
+    same = traitlets.Bool(False).tag(sync=True)
     stride = traitlets.Int(1).tag(sync=True)
     dilation = traitlets.Int(1).tag(sync=True)
     position = traitlets.Int(0).tag(sync=True)
     channels = traitlets.Int(1).tag(sync=True)
+    modes = traitlets.List(traitlets.Unicode(), default_value=list(MODES)).tag(sync=True)
+    mode = traitlets.Unicode("forward").tag(sync=True)
+
+    def __init__(self, mode: str = "forward", modes=MODES, **kwargs) -> None:
+        """Build the widget; ``mode`` must be one of the ``modes`` offered."""
+        offered = _checked_modes(modes)
+        super().__init__(modes=offered, mode=_one_of(mode, offered, "mode"), **kwargs)
 
     @traitlets.validate("images")
     def _validate_images(self, proposal: traitlets.Bunch) -> dict:
@@ -112,19 +136,24 @@ class SlidingKernel(anywidget.AnyWidget):
     @traitlets.validate("kernels")
     def _validate_kernels(self, proposal: traitlets.Bunch) -> dict:
         kernels = proposal["value"]
+        expected = [[(h, w) for w in KERNEL_SIZES] for h in KERNEL_SIZES]
         for name, by_size in kernels.items():
-            shapes = [np.shape(kernel) for kernel in by_size]
-            if shapes != [(k, k) for k in KERNEL_SIZES]:
-                raise ValueError(f"kernel {name!r} must give a k x k kernel for each k in 1..5, got shapes {shapes}")
+            try:
+                shapes = [[np.shape(kernel) for kernel in row] for row in by_size]
+            except TypeError as error:
+                raise ValueError(f"kernel {name!r} must be a list of lists of kernels") from error
+            if shapes != expected:
+                raise ValueError(f"kernel {name!r} must give a kh x kw kernel at [kh - 1][kw - 1] for each kh and "
+                                 f"kw in 1..5, got shapes {shapes}")
         return kernels
 
     @traitlets.validate("kernel")
     def _validate_kernel(self, proposal: traitlets.Bunch) -> str:
         return _one_of(proposal["value"], self.kernels, "kernel")
 
-    @traitlets.validate("kernel_size")
-    def _validate_kernel_size(self, proposal: traitlets.Bunch) -> int:
-        return _in_range(proposal["value"], "kernel_size", KERNEL_SIZES.start, KERNEL_SIZES.stop - 1)
+    @traitlets.validate("kernel_height", "kernel_width")
+    def _validate_kernel_shape(self, proposal: traitlets.Bunch) -> int:
+        return _in_range(proposal["value"], proposal["trait"].name, KERNEL_SIZES.start, KERNEL_SIZES.stop - 1)
 
     @traitlets.validate("padding")
     def _validate_padding(self, proposal: traitlets.Bunch) -> int:
@@ -148,14 +177,27 @@ class SlidingKernel(anywidget.AnyWidget):
             raise ValueError(f"channels must be 1 (one channel) or 3 (the multi-channel view), got {proposal['value']}")
         return proposal["value"]
 
+    @traitlets.validate("modes")
+    def _validate_modes(self, proposal: traitlets.Bunch) -> list[str]:
+        offered = _checked_modes(proposal["value"])
+        _one_of(self.mode, offered, "mode")
+        return offered
+
+    @traitlets.validate("mode")
+    def _validate_mode(self, proposal: traitlets.Bunch) -> str:
+        return _one_of(proposal["value"], self.modes, "mode")
+
 
 class OutputSizeExplorer(anywidget.AnyWidget):
-    """Every window position along one axis, and the output-size formula evaluated on the reader's numbers.
+    """Every window position along one axis, the positions each tap reads and those no tap reads, and
+    (on request) the output-size formula evaluated on the reader's numbers.
 
     - input_size: 1 to 16; kernel_size: 1 to 7; stride: 1 to 4; padding: 0 to 4 per side;
       dilation: 1 to 3.
     - same: True for ``padding='same'`` (the padding slider is then ignored: the total padding is
       dilation * (kernel_size - 1), the extra one at the end); torch rejects it with stride > 1.
+    - show_formula: False hides the formula (the reader derives it first: an exercise of chapter 04);
+      a checkbox in the widget shows it.
     """
 
     _esm = esm("output_size")
@@ -166,6 +208,7 @@ class OutputSizeExplorer(anywidget.AnyWidget):
     padding = traitlets.Int(0).tag(sync=True)
     dilation = traitlets.Int(1).tag(sync=True)
     same = traitlets.Bool(False).tag(sync=True)
+    show_formula = traitlets.Bool(False).tag(sync=True)
 
     @traitlets.validate("input_size")
     def _validate_input_size(self, proposal: traitlets.Bunch) -> int:
@@ -195,8 +238,16 @@ def _in_range(value: int, name: str, low: int, high: int) -> int:
     return value
 
 
-def _one_of(value: str, options: dict, name: str) -> str:
-    """``value`` if it is a key of ``options``; ``ValueError`` listing them otherwise."""
+def _one_of(value: str, options, name: str) -> str:
+    """``value`` if it is one of ``options`` (a dict's keys or a list); ``ValueError`` listing them otherwise."""
     if value not in options:
         raise ValueError(f"{name} must be one of {sorted(options)}, got {value!r}")
     return value
+
+
+def _checked_modes(modes) -> list[str]:
+    """``modes`` as a list if it is a non-empty list of distinct entries of ``MODES``."""
+    offered = list(modes)
+    if not offered or len(set(offered)) != len(offered) or not set(offered) <= set(MODES):
+        raise ValueError(f"modes must be a non-empty list of distinct modes from {MODES}, got {modes!r}")
+    return offered

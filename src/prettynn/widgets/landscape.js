@@ -3,7 +3,8 @@
 // only draws the selected run with SVG and handles the controls, live and on a static page.
 // Traits: runs (list of dicts: depth, learning_rate, batch_norm, steps, loss / grad_change / beta
 // as [min, max] per probed step, final_loss, slice_loss (G x G, null where not finite), contours),
-// span, probe_sizes, levels (contour levels), depth, learning_rate, batch_norm (the run shown).
+// line_loss_kept_norms (G: the loss along direction 1 with every moved weight row rescaled to its
+// trained norm), span, probe_sizes, levels (contour levels), depth, learning_rate, batch_norm (the run shown).
 
 const SVG = (() => { const d = document.createElement("div"); d.innerHTML = "<svg></svg>"; return d.firstChild.namespaceURI; })();
 const COLOR = {
@@ -18,7 +19,7 @@ const COLOR = {
 };
 // viridis, 9 stops (perceptually uniform, colour-blind safe)
 const VIRIDIS = ["#440154", "#472d7b", "#3b528b", "#2c728e", "#21918c", "#28ae80", "#5ec962", "#addc30", "#fde725"];
-const W = 720, H = 556;
+const W = 720, H = 612;
 const PANEL = { top: 34, height: 150, width: 172, gap: 58, left: 52 };
 const SLICE = { left: 52, top: 268, size: 236 };
 
@@ -88,6 +89,11 @@ function meanOf(pairs, f) {
     sum += f(p);
   }
   return sum / pairs.length;
+}
+
+// The largest loss of a list (null, a diverged point, counts as Infinity).
+function largest(values) {
+  return Math.max(...values.map((v) => (v === null ? Infinity : v)));
 }
 
 function summary(run) {
@@ -203,6 +209,14 @@ function drawSlice(svg, run, span, levels) {
   });
   node(svg, "text", { x: bx, y: top - 12 + 0, "font-size": 11, fill: COLOR.muted, "text-anchor": "start",
     transform: `translate(0 ${size + 42})` }, "loss (log colour)");
+  // The caveat: a move along these directions also lengthens every weight row; batch norm divides that out.
+  const caveat = [
+    "Caveat: each move along a direction also lengthens every weight row. A plain ReLU network passes that on",
+    "to its outputs, layer after layer; batch norm divides it out of every hidden layer (scale invariance). Much of",
+    "the contrast between the two slices comes from that: compare the last rows of the table (row norms kept).",
+  ];
+  caveat.forEach((line, k) => node(svg, "text", { x: left - 40, y: top + size + 58 + k * 16, "font-size": 12,
+    fill: COLOR.text, class: "pnn-caveat" }, line));
 }
 
 function drawSummary(svg, shown, other) {
@@ -217,6 +231,10 @@ function drawSummary(svg, shown, other) {
     ["gradient change", fmt(sp.grad_change), fmt(sb.grad_change), fmt(sp.grad_change / sb.grad_change)],
     ["β-smoothness", fmt(sp.beta), fmt(sb.beta), fmt(sp.beta / sb.beta)],
     ["final training loss", fmt(plain.final_loss), fmt(bn.final_loss), ""],
+    ["largest loss on (d)", fmt(largest(plain.slice_loss.flat())), fmt(largest(bn.slice_loss.flat())), ""],
+    ["… along direction 1", fmt(largest(plain.slice_loss[plain.slice_loss.length >> 1])),
+      fmt(largest(bn.slice_loss[bn.slice_loss.length >> 1])), ""],
+    ["… same, row norms kept", fmt(largest(plain.line_loss_kept_norms)), fmt(largest(bn.line_loss_kept_norms)), ""],
   ];
   const cols = [0, 185, 260, 320];
   rows.forEach((row, r) => {
@@ -229,7 +247,7 @@ function drawSummary(svg, shown, other) {
       node(svg, "text", attrs, text);
     });
   });
-  const ly = y + 140;
+  const ly = y + 196;
   const color = shown.batch_norm ? COLOR.bn : COLOR.plain;
   node(svg, "rect", { x, y: ly - 9, width: 22, height: 10, fill: color, "fill-opacity": 0.25, stroke: color });
   node(svg, "text", { x: x + 28, y: ly, "font-size": 12 }, `${shown.batch_norm ? "with" : "without"} batch norm: min to max over the probes`);

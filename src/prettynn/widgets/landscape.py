@@ -10,8 +10,11 @@ that run, against the training step:
 
 each on a log scale shared by the plain and the batch-norm run of the same depth and
 learning rate (the other one drawn as a grey line, for comparison), and the 2-D slice of
-the loss around the final weights as a heat map with contour lines. Nothing is computed
-in the browser but the drawing: every run is sent as traits.
+the loss around the final weights as a heat map with contour lines, under which a caveat
+says that moving along the slice's directions lengthens the weight rows, which batch norm
+divides out (scale invariance); the table beside it gives the largest loss on the slice,
+along its first direction, and along that direction with the rows' norms kept. Nothing is
+computed in the browser but the drawing and those maxima: every run is sent as traits.
 """
 
 from __future__ import annotations
@@ -58,7 +61,8 @@ class LandscapeExplorer(anywidget.AnyWidget):
 
     - runs: one dict per run (``Run`` of ``prettynn.experiments.landscape`` as a dict, plus its
       ``contours``): depth, learning_rate, batch_norm, steps ``(P,)``, loss / grad_change /
-      beta ``(P, 2)`` (min, max over the probes), final_loss, slice_loss ``(G, G)``.
+      beta ``(P, 2)`` (min, max over the probes), final_loss, slice_loss ``(G, G)``,
+      line_loss_kept_norms ``(G,)``.
     - span: the slice covers ``[-span, span]`` along each direction.
     - probe_sizes: the probe step sizes, as multiples of the gradient.
     - depth, learning_rate, batch_norm: the run shown; a depth and a learning rate of the runs.

@@ -1,7 +1,9 @@
 // Padding, stride and dilation vs output size (prettynn.widgets.convolution.OutputSizeExplorer).
-// One ES module, no imports: it draws every window position along one axis and evaluates the
-// output-size formula, all in the browser.
-// Traits: input_size (1..16), kernel_size (1..7), stride (1..4), padding (0..4), dilation (1..3), same (bool).
+// One ES module, no imports: it draws every window position along one axis, counts the taps that read
+// each position of the padded input (marking the input positions no tap reads), and, when asked,
+// evaluates the output-size formula, all in the browser.
+// Traits: input_size (1..16), kernel_size (1..7), stride (1..4), padding (0..4), dilation (1..3), same (bool),
+// show_formula (bool).
 
 const SVG = (() => { const d = document.createElement("div"); d.innerHTML = "<svg></svg>"; return d.firstChild.namespaceURI; })();
 const COLOR = {
@@ -47,7 +49,27 @@ function arithmetic({ n, k, s, p, d, same }) {
   const size = numerator >= 0 ? Math.floor(numerator / s) + 1 : 0;
   const ceil = numerator >= 0 ? Math.ceil(numerator / s) + 1 : 0;
   const covered = size > 0 ? (size - 1) * s + span : 0;
-  return { span, total, before, after, length, numerator, size, ceil, covered, rejected: same && s > 1 };
+  const rejected = same && s > 1;
+  // reads[x]: how many (window i, tap a) pairs read position x = s*i + d*a of the padded input.
+  const reads = new Array(Math.max(length, 0)).fill(0);
+  if (!rejected) for (let i = 0; i < size; i++) for (let t = 0; t < k; t++) reads[i * s + t * d] += 1;
+  const unreadInputs = [], unreadPadding = [];
+  reads.forEach((count, x) => {
+    if (count > 0 || rejected || size === 0) return;
+    (x >= before && x < before + n ? unreadInputs : unreadPadding).push(x);
+  });
+  const remainder = numerator >= 0 ? numerator % s : 0;
+  // Unread positions inside some window's span were skipped between its taps (dilation).
+  const insideWindow = (x) => { for (let i = 0; i < size; i++) if (x >= i * s && x < i * s + span) return true; return false; };
+  const betweenTaps = unreadInputs.concat(unreadPadding).filter(insideWindow);
+  return { span, total, before, after, length, numerator, size, ceil, covered, rejected, reads, unreadInputs,
+    unreadPadding, remainder, betweenTaps, common: gcd(s, d) };
+}
+
+function gcd(a, b) { return b === 0 ? a : gcd(b, a % b); }
+
+function list(values) {
+  return values.length <= 8 ? values.join(", ") : `${values.slice(0, 7).join(", ")}, \u2026 (${values.length} in all)`;
 }
 
 // ---- DOM helpers ----------------------------------------------------------------------------------
@@ -90,9 +112,13 @@ function render({ model, el }) {
   const same = h("input", { type: "checkbox", id: `${id}-same` });
   same.addEventListener("change", () => { model.set("same", same.checked); model.save_changes(); });
   rows.push(h("div", { class: "pnn-row pnn-check" }, [same, h("label", { for: `${id}-same` }, ["padding='same'"])]));
+  const formula = h("input", { type: "checkbox", id: `${id}-formula` });
+  formula.addEventListener("change", () => { model.set("show_formula", formula.checked); model.save_changes(); });
+  rows.push(h("div", { class: "pnn-row pnn-check" }, [formula, h("label", { for: `${id}-formula` }, ["show the formula"])]));
   const hint = h("p", { class: "pnn-hint" }, [
-    "Keyboard: Tab to a slider and use the arrow keys; Space toggles 'same'. Each row below is one window: ",
-    "filled squares are its taps, the line its span.",
+    "Keyboard: Tab to a slider and use the arrow keys; Space toggles a checkbox. Each row below is one window: ",
+    "filled squares are the positions its taps read, the line its span. Under the padded input, the number of ",
+    "taps that read each position.",
   ]);
   const svg = document.createElementNS(SVG, "svg");
   svg.setAttribute("role", "img");
@@ -112,33 +138,50 @@ function render({ model, el }) {
     sliders.padding.out.textContent = v.same ? `${a.before}+${a.after}` : String(v.p);
     same.checked = v.same;
 
+    formula.checked = Boolean(model.get("show_formula"));
+
     svg.replaceChildren();
     const cell = Math.min(26, Math.floor((WIDTH - LEFT - 10) / Math.max(a.length, a.span, 1)));
     let y = 18;
-    // The formula with the reader's numbers.
     const padText = v.same ? `${a.total}` : `2\u00b7${v.p}`;
-    const lines = [
-      `n_out = \u230a(n + ${v.same ? "total padding" : "2p"} \u2212 d(k \u2212 1) \u2212 1) / s\u230b + 1` +
+    const lines = [];
+    if (formula.checked) {
+      lines.push(`n_out = \u230a(n + ${v.same ? "total padding" : "2p"} \u2212 d(k \u2212 1) \u2212 1) / s\u230b + 1` +
         ` = \u230a(${v.n} + ${padText} \u2212 ${v.d}\u00b7${v.k - 1} \u2212 1) / ${v.s}\u230b + 1` +
-        (a.numerator >= 0 ? ` = \u230a${a.numerator} / ${v.s}\u230b + 1 = ${a.size}` : ` = ${minus(String(Math.floor(a.numerator / v.s) + 1))}`),
-    ];
+        (a.numerator >= 0 ? ` = \u230a${a.numerator} / ${v.s}\u230b + 1 = ${a.size}` : ` = ${minus(String(Math.floor(a.numerator / v.s) + 1))}`));
+    } else if (!a.rejected && a.numerator >= 0) {
+      lines.push(`Output size: ${a.size} window${a.size > 1 ? "s" : ""} fit in the ${a.length} positions of the padded input.`);
+    } else {
+      lines.push("Output size: no output.");
+    }
     let alarm = false;
     if (a.rejected) {
       lines.push("torch rejects padding='same' with a stride > 1 (a RuntimeError):");
-      lines.push(`with stride ${v.s}, no padding gives ${v.n} outputs.`);
+      lines.push("with a stride, 'same' is ambiguous (TensorFlow's gives \u2308n/s\u2309 outputs, not n).");
       alarm = true;
     } else if (a.numerator < 0) {
-      lines.push(`Output size < 1: a window spans ${a.span} positions, the padded input has only ${a.length}.`);
+      lines.push(`No window fits: a window spans ${a.span} positions, the padded input has only ${a.length}.`);
       lines.push("torch raises a RuntimeError (kernel size can't be greater than actual input size).");
       alarm = true;
-    } else if (a.ceil !== a.size) {
-      const missed = a.length - a.covered;
-      lines.push(`The stride ${v.s} does not divide ${a.numerator}: the floor drops a window that would stick out ` +
-        `(rounding up would give ${a.ceil}).`);
-      lines.push(`${missed} position${missed > 1 ? "s" : ""} at the end of the padded input ${missed > 1 ? "are" : "is"} ` +
-        "in no window (the gradient there will be 0).");
     } else {
-      lines.push(`The windows fit evenly: together they reach all ${a.length} positions of the padded input.`);
+      lines.push(a.remainder === 0
+        ? "The last window ends at the last position of the padded input."
+        : `The next window (dashed) would stick out: the last ${a.remainder} position${a.remainder > 1 ? "s" : ""} ` +
+          "of the padded input lie after the last window.");
+      if (a.unreadInputs.length === 0) {
+        lines.push("Every input position is read by at least one tap" +
+          (a.unreadPadding.length ? `; ${a.unreadPadding.length} padding zero${a.unreadPadding.length > 1 ? "s are" : " is"} read by none (no loss).` : "."));
+      } else {
+        lines.push(`Input positions read by no tap: ${list(a.unreadInputs.map((x) => x - a.before))} ` +
+          "(red: they do not affect the output; their gradient is 0).");
+      }
+      const reasons = [];
+      if (a.size > 1 && v.s > a.span) reasons.push(`the stride ${v.s} exceeds the window's span ${a.span}: ${v.s - a.span} position${v.s - a.span > 1 ? "s" : ""} between windows`);
+      if (a.betweenTaps.length) {
+        reasons.push(`dilation ${v.d} skips positions between taps that no other window reads` +
+          (a.common > 1 && a.size > 1 ? ` (stride and dilation share the factor ${a.common}: only multiples of ${a.common} are read)` : ""));
+      }
+      if (reasons.length) lines.push(`Gaps: ${reasons.join("; ")}.`);
     }
     if (v.same && !a.rejected) {
       lines.push(`'same': total padding d(k \u2212 1) = ${a.total}, ${a.before} before and ${a.after} after` +
@@ -151,22 +194,30 @@ function render({ model, el }) {
     });
     y += 16;
 
-    // The padded input.
+    // The padded input, and under it the number of taps that read each position.
     const x0 = LEFT;
+    const live = a.size > 0 && !a.rejected;
     s(svg, "text", { x: 0, y: y + cell / 2 + 4, "font-size": 13, fill: COLOR.text }, "padded input");
     for (let i = 0; i < a.length; i++) {
       const isPad = i < a.before || i >= a.before + v.n;
-      const uncovered = a.size > 0 && i >= a.covered && !a.rejected;
-      s(svg, "rect", { x: x0 + i * cell, y, width: cell, height: cell, fill: isPad ? COLOR.pad : "#FFFFFF",
-        stroke: uncovered ? COLOR.bad : COLOR.grid, "stroke-width": uncovered ? 2.5 : 1 });
+      const unread = live && a.reads[i] === 0 && !isPad;
+      const rect = s(svg, "rect", { x: x0 + i * cell, y, width: cell, height: cell, fill: isPad ? COLOR.pad : "#FFFFFF",
+        stroke: unread ? COLOR.bad : COLOR.grid, "stroke-width": unread ? 2.5 : 1 });
+      rect.dataset.position = String(i);
+      rect.dataset.reads = String(live ? a.reads[i] : 0);
       if (cell >= 16) {
         s(svg, "text", { x: x0 + (i + 0.5) * cell, y: y + cell / 2 + 4, "text-anchor": "middle", "font-size": 11,
           fill: isPad ? "#777777" : COLOR.text }, isPad ? "0" : String(i - a.before));
       }
+      if (live && cell >= 12) {
+        s(svg, "text", { x: x0 + (i + 0.5) * cell, y: y + cell + 13, "text-anchor": "middle", "font-size": 11,
+          fill: a.reads[i] === 0 ? COLOR.badText : COLOR.muted, "font-weight": a.reads[i] === 0 ? 700 : 400 }, String(a.reads[i]));
+      }
     }
-    y += cell + 6;
+    s(svg, "text", { x: 0, y: y + cell + 13, "font-size": 11, fill: COLOR.muted }, live ? "taps reading it" : "");
+    y += cell + 22;
     s(svg, "text", { x: x0, y: y + 10, "font-size": 11, fill: COLOR.muted },
-      `grey: ${a.total} padding zeros; numbers: the ${v.n} input positions${a.size > 0 && a.covered < a.length && !a.rejected ? "; red outline: in no window" : ""}`);
+      `grey: ${a.total} padding zeros; numbers: the ${v.n} input positions${live && a.unreadInputs.length ? "; red outline: read by no tap" : ""}`);
     y += 22;
 
     // One row per window, and the first window that does not fit.
@@ -195,13 +246,14 @@ function render({ model, el }) {
     }
     svg.setAttribute("viewBox", `0 0 ${WIDTH} ${y + 8}`);
     svg.dataset.outputSize = a.rejected || a.numerator < 0 ? "error" : String(a.size);
+    svg.dataset.unreadInputs = a.unreadInputs.map((x) => x - a.before).join(",");
     svg.setAttribute("aria-label", `Input ${v.n}, kernel ${v.k}, stride ${v.s}, ` +
       `${v.same ? "padding same" : `padding ${v.p}`}, dilation ${v.d}: ` +
       (a.rejected ? "rejected by torch." : a.numerator < 0 ? "no output, rejected by torch." : `output size ${a.size}.`));
     el.dataset.redrawMs = String(performance.now() - start);
   }
 
-  const events = ["input_size", "kernel_size", "stride", "padding", "dilation", "same"].map((name) => `change:${name}`);
+  const events = ["input_size", "kernel_size", "stride", "padding", "dilation", "same", "show_formula"].map((name) => `change:${name}`);
   for (const e of events) model.on(e, redraw);
   redraw();
 
