@@ -80,9 +80,9 @@ test: setup book/vendor/.installed browser sandbox  ## run the whole test suite
 feedback: setup node_modules/.installed  ## HTML feedback of CHAPTER in autograde/feedback (MathJax inside each page: read offline)
 	$(BIN)/nbgrader generate_feedback $(CHAPTER)
 
-release: setup  ## make the grading cells from the declarations, then regenerate the student release of CHAPTER
+release: setup  ## make the grading cells from the declarations, then regenerate the student release of CHAPTER (refused over a student's work unless DISCARD_WORK=1)
 	$(BIN)/prettynn-course sync
-	$(BIN)/nbgrader generate_assignment $(CHAPTER) --force
+	$(BIN)/prettynn-course release $(CHAPTER) $(if $(DISCARD_WORK),--discard-work)
 
 samples: setup  ## regenerate the sample submissions from autograde/samples/*.toml
 	$(BIN)/prettynn-course samples

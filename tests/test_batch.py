@@ -23,7 +23,7 @@ from nbgrader.api import Gradebook
 from prettynn.course import batch, class_report
 from prettynn.course.cli import main
 
-from .course import copy_course, file_digests, nbgrader
+from .course import copy_course, file_digests
 
 pytestmark = pytest.mark.slow
 CHAPTER = "01_linear"
@@ -64,12 +64,14 @@ def grade(course: Path, *options: str) -> dict:
 
 @pytest.fixture(scope="module")
 def runs(root, tmp_path_factory):
-    """The course copy, the hash of its submissions, and the three batch runs."""
+    """The course copy, the hash of its submissions and release, and the three batch runs. No
+    ``nbgrader generate_assignment`` first: grading records the assignment itself."""
     course = copy_course(root, tmp_path_factory.mktemp("course"))
-    nbgrader(course, "generate_assignment", CHAPTER, "--force")
     add_students(course)
     submitted = file_digests(course / SUBMITTED)
+    released = file_digests(course / "notebooks")
     first = grade(course)
+    assert file_digests(course / "notebooks") == released, "grading changed the release folder"
     second = grade(course)
     forced = grade(course, "--force")
     return {"course": course, "submitted": submitted, "first": first, "second": second, "forced": forced}

@@ -33,6 +33,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -154,18 +155,30 @@ def previous_run(assignment: Assignment, student: str) -> dict:
         return {}
 
 
+def record_assignment(assignment: Assignment) -> None:
+    """Record the assignment's notebooks and tests in the gradebook, as ``nbgrader generate_assignment``
+    does, without touching the release folder (the release it makes goes to a scratch folder)."""
+    with tempfile.TemporaryDirectory(prefix="prettynn-release-") as scratch:
+        log = Path(scratch) / "generate_assignment.log"
+        arguments = ["generate_assignment", assignment.name, f"--CourseDirectory.release_directory={scratch}/release"]
+        if run_nbgrader(assignment.root, arguments, log) != 0:
+            raise GradingError(f"could not record {assignment.name} in the gradebook:\n{log.read_text()[-2000:]}")
+
+
 def prepare_gradebook(assignment: Assignment, students: list[str]) -> set[str]:
-    """Create every student in the gradebook, one at a time; return those already graded."""
+    """Create every student in the gradebook, one at a time; return those already graded. An
+    assignment the gradebook does not know yet is recorded first (the release is left as it is)."""
     url = gradebook_url(assignment.coursedir)
-    generate = f"run `nbgrader generate_assignment {assignment.name}` first"
-    database = make_url(url).database or ""
-    if make_url(url).get_backend_name() == "sqlite" and not os.path.isfile(database):
-        raise GradingError(f"no gradebook at {database}: {generate}")
     with Gradebook(url, assignment.coursedir.course_id) as gradebook:
         try:
-            record = gradebook.find_assignment(assignment.name)
+            gradebook.find_assignment(assignment.name)
+            known = True
         except MissingEntry:
-            raise GradingError(f"assignment {assignment.name} is not in the gradebook: {generate}") from None
+            known = False
+    if not known:
+        record_assignment(assignment)
+    with Gradebook(url, assignment.coursedir.course_id) as gradebook:
+        record = gradebook.find_assignment(assignment.name)
         for student in students:
             gradebook.update_or_create_student(student)
         return {submission.student.id for submission in record.submissions}

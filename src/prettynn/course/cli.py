@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import batch, book_pages, exercise_cells, samples
+from . import batch, book_pages, exercise_cells, release, samples
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,6 +22,11 @@ def main(argv: list[str] | None = None) -> int:
                        help="course: the student's stub where each solution is (the default); "
                             "self-study: the solutions, folded")
     commands.add_parser("samples", help="make autograde/submitted/* from autograde/samples/*.toml")
+    released = commands.add_parser("release", help="regenerate the student release of an assignment with nbgrader, "
+                                   "unless its folder holds a student's work")
+    released.add_argument("assignment", help="the assignment id, e.g. 01_linear")
+    released.add_argument("--discard-work", action="store_true",
+                          help="regenerate even when the release folder holds work (it is deleted)")
     grade = commands.add_parser("grade", help="autograde every submission of an assignment in parallel, "
                                 "export grades.csv and write the class report")
     grade.add_argument("assignment", help="the assignment id, e.g. 01_linear")
@@ -33,6 +38,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{args.root} is not the course directory (no nbgrader_config.py); run from the repository root")
     if args.command == "grade":
         return grade_assignment(parser, args)
+    if args.command == "release":
+        try:
+            release.release(args.root, args.assignment, args.discard_work)
+        except release.ReleaseError as error:
+            parser.exit(2, f"prettynn-course release: error: {error}\n")
+        return 0
     if args.command == "sync":
         try:
             written = exercise_cells.write(args.root)

@@ -1,9 +1,13 @@
 // A kernel sliding over an image (prettynn.widgets.convolution.SlidingKernel).
 // One ES module, no imports: every convolution is computed here, in the browser, so each control
 // works live in JupyterLab and from saved widget state on a static page.
-// Traits: images {name: 2-D list}, image, kernels {name: [k x k list for k = 1..5]}, kernel,
-// kernel_size (1..5), padding (0..3), stride (1..3), dilation (1..3), position (int), channels (1 or 3).
-// The computation is torch's conv2d: y[o, i, j] = b[o] + sum_c sum_a sum_b W[o, c, a, b] * xpad[c, s*i + d*a, s*j + d*b].
+// Traits: images {name: 2-D list}, image, kernels {name: kernels[kh - 1][kw - 1], a kh x kw list},
+// kernel, kernel_height and kernel_width (1..5), padding (0..3), same (bool, padding='same'),
+// stride (1..3), dilation (1..3), position (int), channels (1 or 3), modes (offered), mode
+// ("forward" | "backward").
+// Forward is torch's conv2d: y[o, i, j] = b[o] + sum_c sum_a sum_b W[o, c, a, b] * xpad[c, s*i + d*a, s*j + d*b].
+// Backward (one channel, grad_output = 1 everywhere): output (i, j) adds K[a, b] to the gradient of
+// xpad[s*i + d*a, s*j + d*b], for the outputs up to the current one; grad_x is that gradient without the padding.
 
 const SVG = (() => { const d = document.createElement("div"); d.innerHTML = "<svg></svg>"; return d.firstChild.namespaceURI; })();
 const COLOR = {
@@ -29,6 +33,8 @@ const CSS = `
 .pnn-sk .pnn-controls { display: grid; grid-template-columns: repeat(auto-fit, minmax(220px, 1fr)); gap: 4px 14px; margin-top: 8px; }
 .pnn-sk .pnn-row { display: grid; grid-template-columns: 6.2em 1fr 1.4em; align-items: center; gap: 6px; }
 .pnn-sk .pnn-choice { grid-template-columns: 4.6em 1fr; }
+.pnn-sk .pnn-check { grid-template-columns: auto 1fr; }
+.pnn-sk input[type=checkbox] { width: 16px; height: 16px; accent-color: ${COLOR.pos}; }
 .pnn-sk label { white-space: nowrap; }
 .pnn-sk output { font-variant-numeric: tabular-nums; text-align: right; }
 .pnn-sk input[type=range] { width: 100%; margin: 4px 0; accent-color: ${COLOR.pos}; }
@@ -43,28 +49,50 @@ const CSS = `
 
 // ---- the computation ---------------------------------------------------------------------------
 
-function rot90(k, times) {
-  let out = k;
-  for (let t = 0; t < ((times % 4) + 4) % 4; t++) {
-    const n = out.length;
-    out = out.map((row, i) => row.map((_, j) => out[n - 1 - j][i]));
-  }
-  return out;
+// The kernel flipped: t = 0 as it is, 1 left-right, 2 up-down, 3 both (keeps a kh x kw shape).
+function flipped(k, t) {
+  const rows = t & 2 ? k.slice().reverse() : k;
+  return t & 1 ? rows.map((row) => row.slice().reverse()) : rows.map((row) => row.slice());
 }
 
-// The padded input of one channel: (H + 2p) x (W + 2p), with a flag for padding cells.
-function padded(image, p) {
+// Zero padding (top, bottom, left, right): p on every side, or 'same' (d(k - 1) in total per axis,
+// the extra one at the bottom / right, as torch).
+function paddings(p, same, kh, kw, d) {
+  if (!same) return { top: p, bottom: p, left: p, right: p };
+  const th = d * (kh - 1), tw = d * (kw - 1);
+  return { top: Math.floor(th / 2), bottom: th - Math.floor(th / 2), left: Math.floor(tw / 2), right: tw - Math.floor(tw / 2) };
+}
+
+// The padded input of one channel, with a flag for padding cells.
+function padded(image, pads) {
   const H = image.length, W = image[0].length;
-  return Array.from({ length: H + 2 * p }, (_, r) => Array.from({ length: W + 2 * p }, (_, c) => {
-    const inside = r >= p && r < H + p && c >= p && c < W + p;
-    return { value: inside ? image[r - p][c - p] : 0, pad: !inside };
+  return Array.from({ length: H + pads.top + pads.bottom }, (_, r) => Array.from({ length: W + pads.left + pads.right }, (_, c) => {
+    const inside = r >= pads.top && r < H + pads.top && c >= pads.left && c < W + pads.left;
+    return { value: inside ? image[r - pads.top][c - pads.left] : 0, pad: !inside };
   }));
 }
 
-function geometry(H, W, k, p, s, d) {
-  const span = d * (k - 1) + 1;
-  const out = (n) => (n + 2 * p >= span ? Math.floor((n + 2 * p - span) / s) + 1 : 0);
-  return { span, hOut: out(H), wOut: out(W), hp: H + 2 * p, wp: W + 2 * p };
+function geometry(H, W, kh, kw, pads, s, d) {
+  const spanH = d * (kh - 1) + 1, spanW = d * (kw - 1) + 1;
+  const hp = H + pads.top + pads.bottom, wp = W + pads.left + pads.right;
+  const out = (n, span) => (n >= span ? Math.floor((n - span) / s) + 1 : 0);
+  return { spanH, spanW, hOut: out(hp, spanH), wOut: out(wp, spanW), hp, wp };
+}
+
+// The gradient of the padded input after outputs 0..last (row by row) sent grad_output = 1 back through
+// the kernel; and how many taps of all the outputs read each position.
+function scatter(g, kernel, last) {
+  const grad = Array.from({ length: g.hp }, () => new Array(g.wp).fill(0));
+  const reads = Array.from({ length: g.hp }, () => new Array(g.wp).fill(0));
+  for (let q = 0; q < g.hOut * g.wOut; q++) {
+    const i = Math.floor(q / g.wOut), j = q % g.wOut;
+    kernel.forEach((row, a) => row.forEach((w, b) => {
+      const r = i * g.stride + a * g.dilation, c = j * g.stride + b * g.dilation;
+      reads[r][c] += 1;
+      if (q <= last) grad[r][c] += w;
+    }));
+  }
+  return { grad, reads };
 }
 
 // The products and sum of output (i, j) of one channel with one kernel slice.
@@ -174,20 +202,26 @@ function render({ model, el }) {
   const outChannel = h("select", { id: `${id}-out`, "aria-label": "output channel shown" });
   for (const o of [0, 1]) outChannel.append(h("option", { value: String(o) }, [`channel ${o}`]));
   const outRow = h("div", { class: "pnn-row pnn-choice" }, [h("label", { for: `${id}-out` }, ["output"]), outChannel]);
-  const size = slider("kernel_size", "kernel size", 1, 5);
+  const kh = slider("kernel_height", "kernel height", 1, 5);
+  const kw = slider("kernel_width", "kernel width", 1, 5);
   const padding = slider("padding", "padding", 0, 3);
+  const same = h("input", { type: "checkbox", id: `${id}-same` });
+  same.addEventListener("change", () => { stop(); model.set("same", same.checked); model.save_changes(); });
+  const sameRow = h("div", { class: "pnn-row pnn-check" }, [same, h("label", { for: `${id}-same` }, ["padding='same'"])]);
+  const mode = select("mode", "mode");
   const stride = slider("stride", "stride", 1, 3);
   const dilation = slider("dilation", "dilation", 1, 3);
 
   const hint = h("p", { class: "pnn-hint" }, [
     "Keyboard: Tab to a control; arrow keys move a slider (the first one walks through the output entries), ",
-    "Enter or Space presses a button.",
+    "Enter or Space presses a button, Space toggles a checkbox.",
   ]);
   const svg = document.createElementNS(SVG, "svg");
   svg.setAttribute("role", "img");
   root.append(style,
     h("div", { class: "pnn-step" }, [h("label", { for: `${id}-position` }, ["position"]), position.input, position.out, prev, next, play]),
-    h("div", { class: "pnn-controls" }, [image.row, kernel.row, channels.row, outRow, size.row, padding.row, stride.row, dilation.row]),
+    h("div", { class: "pnn-controls" }, [mode.row, image.row, kernel.row, channels.row, outRow, kh.row, kw.row, padding.row, sameRow,
+      stride.row, dilation.row]),
     hint, svg);
   el.replaceChildren(root);
 
@@ -247,7 +281,7 @@ function render({ model, el }) {
     const scale = Math.max(...kernel.flat().map(Math.abs), 1e-9);
     const cells = kernel.map((row) => row.map((v) => ({ value: v, text: fmt(v, 2) })));
     drawGrid(g, cells, x0, y0, cs, (cell) => diverging(cell.value, scale), cs >= 18);
-    s(g, "rect", { x: x0, y: y0, width: kernel.length * cs, height: kernel.length * cs, fill: "none", stroke: COLOR.window, "stroke-width": 2 });
+    s(g, "rect", { x: x0, y: y0, width: kernel[0].length * cs, height: kernel.length * cs, fill: "none", stroke: COLOR.window, "stroke-width": 2 });
   }
 
   function drawOutput(g, out, x0, y0, cs, pos, label, active, channel) {
@@ -271,47 +305,123 @@ function render({ model, el }) {
     return y0 + lines.length * 17;
   }
 
+  // The backward pass, one channel, grad_output = 1: the gradient of the padded input after outputs 0..pos.
+  function drawBackward(xp, kernel, g, pos, i, j, kLabel, padText, H, W, pads, y) {
+    const { grad, reads } = scatter(g, kernel, pos);
+    const final = scatter(g, kernel, g.hOut * g.wOut - 1).grad;
+    const scale = Math.max(...final.flat().map(Math.abs), 1e-9);
+    const current = windowTerms(xp, kernel, i, j, g.stride, g.dilation).terms;
+    const cs = Math.min(26, Math.floor(290 / Math.max(g.hp, g.wp)));
+    const ck = Math.min(26, Math.floor(120 / Math.max(kernel.length, kernel[0].length)));
+    const co = Math.min(26, Math.floor(250 / Math.max(g.hOut, g.wOut)));
+    const gg = s(svg, "g");
+    s(gg, "text", { x: 0, y: y - 8, "font-size": 13, fill: COLOR.text }, `gradient of the padded input ${g.hp} \u00d7 ${g.wp}`);
+    grad.forEach((row, r) => row.forEach((v, c) => {
+      const cell = xp[r][c];
+      const { fill, ink } = diverging(v, scale);
+      const rect = s(gg, "rect", { x: c * cs, y: y + r * cs, width: cs, height: cs, fill, stroke: COLOR.grid, "stroke-width": 0.8 });
+      rect.setAttribute("data-grad", `${r},${c},${v}`);
+      if (cell.pad) s(gg, "rect", { x: c * cs, y: y + r * cs, width: cs, height: cs, fill: COLOR.pad, "fill-opacity": 0.6, stroke: "none" });
+      if (!cell.pad && reads[r][c] === 0) {
+        s(gg, "rect", { x: c * cs + 1.5, y: y + r * cs + 1.5, width: cs - 3, height: cs - 3, fill: "none", stroke: COLOR.neg, "stroke-width": 2 });
+      }
+      if (cs >= 18) {
+        s(gg, "text", { x: (c + 0.5) * cs, y: y + (r + 0.5) * cs + 4, "text-anchor": "middle", "font-size": Math.min(12, cs * 0.45),
+          fill: cell.pad ? "#6A6A6A" : ink }, fmt(v, 2));
+      }
+    }));
+    // The inner block is grad_x; the padding's share is cropped.
+    s(gg, "rect", { x: pads.left * cs, y: y + pads.top * cs, width: W * cs, height: H * cs, fill: "none", stroke: COLOR.current,
+      "stroke-width": 1.5, "stroke-dasharray": "5 3" });
+    for (const t of current) {
+      s(gg, "rect", { x: t.c * cs + 1.5, y: y + t.r * cs + 1.5, width: cs - 3, height: cs - 3, fill: "none", stroke: COLOR.window, "stroke-width": 3 });
+    }
+    drawKernel(gg, kernel, 318, y, ck, `kernel ${kLabel}`);
+    s(gg, "text", { x: 318, y: y + kernel.length * ck + 18, "font-size": 12, fill: COLOR.muted }, `dilation ${g.dilation}, stride ${g.stride}`);
+    s(gg, "text", { x: 462, y: y - 8, "font-size": 13, fill: COLOR.text, "font-weight": 700 }, `grad_output ${g.hOut} \u00d7 ${g.wOut} (all 1)`);
+    for (let r = 0; r < g.hOut; r++) for (let c = 0; c < g.wOut; c++) {
+      const done = r * g.wOut + c <= pos;
+      s(gg, "rect", { x: 462 + c * co, y: y + r * co, width: co, height: co, fill: done ? diverging(1, 1.6).fill : "#FFFFFF",
+        stroke: COLOR.grid, "stroke-width": 0.8 });
+      if (co >= 18) s(gg, "text", { x: 462 + (c + 0.5) * co, y: y + (r + 0.5) * co + 4, "text-anchor": "middle", "font-size": 11, fill: COLOR.text }, "1");
+    }
+    s(gg, "rect", { x: 462 + j * co, y: y + i * co, width: co, height: co, fill: "none", stroke: COLOR.current, "stroke-width": 3 });
+    y += Math.max(g.hp * cs, kernel.length * ck + 24, g.hOut * co) + 26;
+    const terms = current.map((t) => `${fmt(t.w)}\u2192(${t.r}, ${t.c})`);
+    y = textLines(s(svg, "g"), wrap(terms, `output (${i}, ${j}) sends 1 \u00d7 each tap to the position it read: `, 96), 0, y, 0);
+    const unread = reads.some((row, r) => row.some((n, c) => n === 0 && !xp[r][c].pad));
+    y = textLines(s(svg, "g"), [
+      `Dashed: grad_x, the ${H} \u00d7 ${W} input; the gradient that reaches the padding (${padText}) is cropped.`,
+      unread ? "Red outline: input positions no tap reads; their gradient stays 0." : "Every input position is read by some tap.",
+      "grad_weight[a, b] gains grad_output[i, j] times the input value under tap (a, b): the window itself.",
+    ], 0, y + 4);
+    svg.setAttribute("viewBox", `0 0 ${WIDTH} ${y + 6}`);
+    svg.setAttribute("aria-label", `Backward pass: output (${i}, ${j}) scatters its gradient through the ${kLabel} kernel ` +
+      "onto the padded input positions its window read; the gradient accumulates output by output.");
+  }
+
   function redraw() {
     const start = performance.now();
     const images = model.get("images"), kernels = model.get("kernels");
     const name = model.get("image"), kname = model.get("kernel");
-    const k = model.get("kernel_size"), p = model.get("padding"), st = model.get("stride"), d = model.get("dilation");
-    const multi = model.get("channels") === 3;
-    const base = kernels[kname][k - 1];
+    const khv = model.get("kernel_height"), kwv = model.get("kernel_width");
+    const p = model.get("padding"), st = model.get("stride"), d = model.get("dilation"), isSame = Boolean(model.get("same"));
+    const offered = model.get("modes") || ["forward"];
+    const backward = model.get("mode") === "backward" && offered.includes("backward");
+    const multi = model.get("channels") === 3 && !backward;
+    const base = kernels[kname][khv - 1][kwv - 1];
+    const kLabel = `${khv} \u00d7 ${kwv}`;
 
     // Controls follow the model.
     for (const [sel, options] of [[image.input, Object.keys(images)], [kernel.input, Object.keys(kernels)]]) {
       if (sel.options.length !== options.length) sel.replaceChildren(...options.map((o) => h("option", { value: o }, [o])));
     }
+    if (mode.input.options.length !== offered.length) {
+      mode.input.replaceChildren(...offered.map((o) => h("option", { value: o }, [o === "forward" ? "forward pass" : "backward pass"])));
+    }
+    mode.row.style.display = offered.length > 1 ? "" : "none";
+    mode.input.value = backward ? "backward" : "forward";
     image.input.value = name; kernel.input.value = kname; channels.input.value = String(model.get("channels"));
+    channels.input.disabled = backward;
     outRow.style.visibility = multi ? "visible" : "hidden";
-    for (const [ctl, v] of [[size, k], [padding, p], [stride, st], [dilation, d]]) { ctl.input.value = String(v); ctl.out.textContent = String(v); }
+    for (const [ctl, v] of [[kh, khv], [kw, kwv], [padding, p], [stride, st], [dilation, d]]) { ctl.input.value = String(v); ctl.out.textContent = String(v); }
+    same.checked = isSame;
+    padding.input.disabled = isSame;
+    const pads = paddings(p, isSame, khv, kwv, d);
+    const padText = isSame ? `'same': ${pads.top}+${pads.bottom} rows, ${pads.left}+${pads.right} columns` : `padding ${p}`;
+    if (isSame) padding.out.textContent = "\u2013";
 
     const img = images[name];
     const H = img.length, W = img[0].length;
-    const g = { ...geometry(H, W, k, p, st, d), stride: st, dilation: d };
+    const g = { ...geometry(H, W, khv, kwv, pads, st, d), stride: st, dilation: d };
     const inputs = multi ? [img, img.map((row) => row.slice().reverse()), img.slice().reverse()] : [img];
-    const xps = inputs.map((x) => padded(x, p));
-    // Output channel o's slice for input channel c: the preset rotated by 90 degrees (o + 2c) times.
-    const weights = multi ? [0, 1].map((o) => inputs.map((_, c) => rot90(base, o + 2 * c))) : [[base]];
+    const xps = inputs.map((x) => padded(x, pads));
+    // Output channel o's slice for input channel c: the preset flipped in way (o + c) mod 4 (see flipped).
+    const weights = multi ? [0, 1].map((o) => inputs.map((_, c) => flipped(base, (o + c) % 4))) : [[base]];
     const biases = multi ? BIASES : [0];
     const all = img.flat();
     const lo = Math.min(0, ...all), hi = Math.max(...all);
 
     svg.replaceChildren();
     let y = 24;
-    if (g.hOut < 1 || g.wOut < 1) {
+    const rejected = isSame && st > 1;
+    if (rejected || g.hOut < 1 || g.wOut < 1) {
       lastPosition = 0;
       position.input.max = "0"; position.input.value = "0"; position.out.textContent = "\u2013";
       const cs = Math.min(24, Math.floor(300 / Math.max(g.hp, g.wp)));
       drawInput(s(svg, "g"), xps[0], lo, hi, 0, y, cs, null, `padded input ${g.hp} \u00d7 ${g.wp}`);
       const ty = y + g.hp * cs + 24;
-      textLines(s(svg, "g"), [
-        `No output: the kernel spans d(k \u2212 1) + 1 = ${g.span} positions, more than the padded input's ${Math.min(g.hp, g.wp)}.`,
+      textLines(s(svg, "g"), rejected ? [
+        `No output: torch rejects padding='same' with stride ${st} (a RuntimeError).`,
+        "With a stride, 'same' is ambiguous; choose stride 1 or a number for the padding.",
+      ] : [
+        `No output: the kernel spans ${g.spanH} \u00d7 ${g.spanW} positions (d(k \u2212 1) + 1 per axis), more than the padded input's ${g.hp} \u00d7 ${g.wp}.`,
         "torch raises a RuntimeError (\u201ckernel size can't be greater than actual input size\u201d). Add padding or shrink the kernel.",
       ], 0, ty, 0);
       svg.setAttribute("viewBox", `0 0 ${WIDTH} ${ty + 30}`);
-      svg.setAttribute("aria-label", "No output: the dilated kernel is larger than the padded input.");
+      svg.setAttribute("aria-label", rejected ? "No output: padding 'same' with a stride is rejected."
+        : "No output: the dilated kernel is larger than the padded input.");
+      svg.dataset.noOutput = "true";
       el.dataset.redrawMs = String(performance.now() - start);
       return;
     }
@@ -323,6 +433,11 @@ function render({ model, el }) {
     const i = Math.floor(pos / g.wOut), j = pos % g.wOut;
     position.out.textContent = `(${i}, ${j})`;
     position.input.setAttribute("aria-valuetext", `output entry row ${i}, column ${j}, ${pos + 1} of ${lastPosition + 1}`);
+    if (backward) {
+      drawBackward(xps[0], base, g, pos, i, j, kLabel, padText, H, W, pads, y);
+      el.dataset.redrawMs = String(performance.now() - start);
+      return;
+    }
     const outputs = weights.map((slices, o) => convolve(xps, slices, biases[o], g));
     const o = multi ? Math.min(shownOutput, 1) : 0;
     outChannel.value = String(o);
@@ -330,14 +445,14 @@ function render({ model, el }) {
 
     if (!multi) {
       const cs = Math.min(26, Math.floor(290 / Math.max(g.hp, g.wp)));
-      const ck = Math.min(26, Math.floor(120 / k));
+      const ck = Math.min(26, Math.floor(120 / Math.max(khv, kwv)));
       const co = Math.min(26, Math.floor(250 / Math.max(g.hOut, g.wOut)));
       const gg = s(svg, "g");
-      drawInput(gg, xps[0], lo, hi, 0, y, cs, parts[0].terms, `padded input ${g.hp} \u00d7 ${g.wp} (padding ${p})`);
-      drawKernel(gg, weights[0][0], 318, y, ck, `kernel ${k} \u00d7 ${k}`);
-      s(gg, "text", { x: 318, y: y + k * ck + 18, "font-size": 12, fill: COLOR.muted }, `dilation ${d}, stride ${st}`);
+      drawInput(gg, xps[0], lo, hi, 0, y, cs, parts[0].terms, `padded input ${g.hp} \u00d7 ${g.wp} (${isSame ? "'same'" : `padding ${p}`})`);
+      drawKernel(gg, weights[0][0], 318, y, ck, `kernel ${kLabel}`);
+      s(gg, "text", { x: 318, y: y + khv * ck + 18, "font-size": 12, fill: COLOR.muted }, `dilation ${d}, stride ${st}`);
       drawOutput(gg, outputs[0], 462, y, co, pos, `output ${g.hOut} \u00d7 ${g.wOut}`, true, 0);
-      y += Math.max(g.hp * cs, k * ck + 24, g.hOut * co) + 26;
+      y += Math.max(g.hp * cs, khv * ck + 24, g.hOut * co) + 26;
       const terms = parts[0].terms.map((t) => `${fmt(t.w)}\u00b7${fmt(t.x)}`);
       y = textLines(s(svg, "g"), wrap(terms, `y[${i}, ${j}] = `, 96), 0, y);
       y = textLines(s(svg, "g"), [`        = ${fmt(parts[0].sum, 4)}`], 0, y, 0);
@@ -345,21 +460,21 @@ function render({ model, el }) {
         `of the kernel with the highlighted window of the padded input.`);
     } else {
       const cs = Math.min(20, Math.floor(200 / Math.max(g.hp, g.wp)));
-      const ck = Math.min(18, Math.floor(90 / k));
+      const ck = Math.min(18, Math.floor(90 / Math.max(khv, kwv)));
       const gg = s(svg, "g");
       const rowHeight = g.hp * cs;
       xps.forEach((xp, c) => drawInput(gg, xp, lo, hi, c * 240, y, cs, parts[c].terms, `input channel ${c}`));
       y += rowHeight + 30;
       xps.forEach((_, c) => {
         drawKernel(gg, weights[o][c], c * 240, y, ck, `W[${o}, ${c}]`);
-        s(gg, "text", { x: c * 240 + k * ck + 10, y: y + (k * ck) / 2 + 5, "font-size": 13, fill: COLOR.text },
+        s(gg, "text", { x: c * 240 + kwv * ck + 10, y: y + (khv * ck) / 2 + 5, "font-size": 13, fill: COLOR.text },
           `s${c} = ${fmt(parts[c].sum, 3)}`);
       });
-      y += k * ck + 26;
+      y += khv * ck + 26;
       const total = parts.reduce((acc, part) => acc + part.sum, biases[o]);
       y = textLines(s(svg, "g"), [
         `y[${o}, ${i}, ${j}] = s0 + s1 + s2 + b${o} = ${parts.map((part) => fmt(part.sum, 3)).join(" + ")} + ${fmt(biases[o])} = ${fmt(total, 4)}`,
-        `Each output channel has its own kernel, one ${k} \u00d7 ${k} slice per input channel, and one bias.`,
+        `Each output channel has its own kernel, one ${kLabel} slice per input channel, and one bias.`,
       ], 0, y, 0) + 22;
       const co = Math.min(20, Math.floor(220 / Math.max(g.hOut, g.wOut)));
       outputs.forEach((out, oo) => drawOutput(gg, out, oo * 300, y, co, pos,
@@ -372,7 +487,8 @@ function render({ model, el }) {
     el.dataset.redrawMs = String(performance.now() - start);
   }
 
-  const events = ["images", "image", "kernels", "kernel", "kernel_size", "padding", "stride", "dilation", "position", "channels"]
+  const events = ["images", "image", "kernels", "kernel", "kernel_height", "kernel_width", "padding", "same", "stride",
+    "dilation", "position", "channels", "modes", "mode"]
     .map((name) => `change:${name}`);
   for (const e of events) model.on(e, redraw);
   redraw();
