@@ -21,7 +21,8 @@ from prettynn.course import notebooks
 from .conftest import ROOT
 
 OUTCOME_WORDS = (r"accura\w*|loss(?:es)?|gaps?|errors?|ratios?|epochs?|percent\w*|%|times|×|faster|slower|"
-                 r"speed-?ups?|seconds?|ms|margin|smaller|larger|lower|higher|better|worse")
+                 r"speed-?ups?|margin|smaller|larger|lower|higher|better|worse")
+TIMED = r"\d\s*(?:s|ms|seconds?|minutes?)\b"  # a measured time: a number right before its unit
 # a number, not part of a shape or a name (3×3, 2-D, 1-NN, top-1)
 NUMBER = r"(?<![\w.×-])\d+(?:[.,]\d+)*(?:\s?%)?(?![\w×]|-[A-Za-z])"
 NEAR = 30  # characters between a number and an outcome word, within one sentence
@@ -58,7 +59,8 @@ def typed_results(markdown: str) -> list[str]:
     for sentence in re.split(r"(?<=[.!?:;])\s+|\n\s*\n", scanned_text(markdown)):
         for number in re.finditer(NUMBER, sentence):
             start, end = max(0, number.start() - NEAR), number.end() + NEAR
-            if re.search(rf"(?<!\w)(?:{OUTCOME_WORDS})(?!\w)", sentence[start:end], re.I):
+            window = sentence[start:end]
+            if re.search(rf"(?<!\w)(?:{OUTCOME_WORDS})(?!\w)", window, re.I) or re.search(TIMED, window):
                 found.append(" ".join(sentence.split()))
                 break
     return found
@@ -107,6 +109,8 @@ def test_every_stated_number_is_in_the_prose_with_a_reason(chapter):
     ("Call `accuracy(model, x, 0.5)` on the test set.", False),
     ("The softmax normalises over axis 1, and the loss averages over the batch.", False),
     ("A 2×2 pooling keeps the 1-NN accuracy on 2-D maps.", False),
+    ("The second row pools 4 windows.", False),
+    ("The forward pass takes 12 ms here.", True),
 ])
 def test_the_scan_finds_typed_results_and_only_them(text, typed):
     assert bool(typed_results(text)) == typed

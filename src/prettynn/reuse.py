@@ -108,8 +108,8 @@ def checked(*functions) -> tuple:
             chosen.append(function)
     parts = []
     if own:
-        parts.append(f"your own {', '.join(own)}")
+        parts.append(f"Using your own {', '.join(own)}.")
     if standing_in:
-        parts.append(f"the reference stands in for {', '.join(standing_in)}")
-    print("Using " + "; ".join(parts) + ".")
+        parts.append(f"The reference stands in for {', '.join(standing_in)}.")
+    print(" ".join(parts))
     return tuple(chosen)
