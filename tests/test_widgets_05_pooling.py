@@ -214,5 +214,8 @@ def test_the_backward_mode_is_offered_only_when_asked(browser):  # noqa: F811
     page = _open(browser, mode="backward", kernel_size=3, stride=1, padding=1)
     assert page.eval_on_selector_all("select option", "els => els.map(e => e.value)") == ["max", "avg", "backward"]
     page.get_by_role("button", name="all windows").click()
+    grad = _read_grid(page, "data-grad", (6, 6))
+    winners = grad[grad > 0]
+    assert np.sum(winners >= 2) > len(winners) / 2, "the chapter says most maxima win several windows here"
     page.locator(".pnn-pool").screenshot(path=str(SCREENSHOTS / "pooling-backward.png"))
     page.close()

@@ -174,7 +174,7 @@ def _first_element_max_pool2d_backward(grad_output, x, kernel_size, stride=None,
 
 ZERO_PAD_HINT = ("max pooling pads with -inf, not zeros: a padded cell must never win, or an all-negative "
                  "window touching the border returns 0.")
-STRIDE_HINT = "stride=None means stride = kernel_size (non-overlapping windows), not 1."
+STRIDE_HINT = "stride=None means stride = kernel_size, not 1."
 CEIL_IGNORED_HINT = ("with ceil_mode=True the output size rounds up: one more window covers the leftover "
                      "rows/columns at the end.")
 CEIL_KEPT_HINT = ("your output has one window too many with ceil_mode=True: torch drops a last window that "

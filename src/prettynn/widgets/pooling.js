@@ -379,7 +379,7 @@ function render({ model, el }) {
     const notes = explain(current, how, k, d, includePad, res);
     for (const w of res.dropped) {
       notes.push(`ceil_mode would add a last ${w.axis === "rows" ? "row" : "column"} of windows starting in the ` +
-        "right padding (vermillion dashed outline): PyTorch drops it.");
+        `${w.axis === "rows" ? "bottom" : "right"} padding (vermillion dashed outline): PyTorch drops it.`);
     }
     const lines = notes.flatMap((line) => wrap(line, Math.floor(width / CHAR_PX)));
     const textY = inY + panelH + 24;
