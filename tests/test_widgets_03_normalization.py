@@ -24,6 +24,7 @@ def test_explorer_holds_every_run_and_shows_the_deepest_by_default(result):
     assert widget.span == CONFIG.span and widget.probe_sizes == list(CONFIG.probe_sizes)
     for run in widget.runs:
         assert np.array(run["slice_loss"], dtype=float).shape == (5, 5)
+        assert len(run["line_loss_kept_norms"]) == 5
         assert [c["level"] for c in run["contours"]] == list(CONTOUR_LEVELS)
 
 
@@ -62,3 +63,9 @@ def test_contour_lines_of_a_bowl_are_closed_circles():
     assert np.allclose(radii, np.sqrt(0.29), atol=0.02)
     (corner,) = lines[100.0]  # only around the missing point
     assert np.all(np.array(corner) < -0.9)
+
+
+def test_slice_panel_states_the_scale_invariance_caveat():
+    source = esm("landscape")
+    assert "scale invariance" in source and "row norms kept" in source
+    assert "line_loss_kept_norms" in source

@@ -234,7 +234,7 @@ function drawSummary(svg, shown, other) {
     ["largest loss on (d)", fmt(largest(plain.slice_loss.flat())), fmt(largest(bn.slice_loss.flat())), ""],
     ["… along direction 1", fmt(largest(plain.slice_loss[plain.slice_loss.length >> 1])),
       fmt(largest(bn.slice_loss[bn.slice_loss.length >> 1])), ""],
-    ["… same, row norms kept", fmt(largest(plain.line_loss_kept_norms)), fmt(largest(bn.line_loss_kept_norms)), ""],
+    ["… row norms kept", fmt(largest(plain.line_loss_kept_norms)), fmt(largest(bn.line_loss_kept_norms)), ""],
   ];
   const cols = [0, 185, 260, 320];
   rows.forEach((row, r) => {
