@@ -4,7 +4,10 @@
 - a solution may use the functions its exercise declares, and is graded with the instructor's
   versions of them, so a wrong conv2d_output_size does not cost conv2d anything;
 - plain-loop solutions are graded well within the sandbox's limits;
-- the chapter's claims: the parameter formula against torch, the learned edge kernel.
+- the chapter's claims: the parameter formula against torch, the learned edge kernel, the
+  positions no tap reads, equivariance, the receptive field of stacked layers, the input's
+  gradient as a transposed convolution;
+- hints name what is wrong, never the formula to type.
 """
 
 from __future__ import annotations
@@ -106,7 +109,7 @@ def test_conv2d_is_graded_with_the_instructors_output_size_not_the_students():
     ceil = ("def conv2d_output_size(input_size, kernel_size, stride=1, padding=0, dilation=1):\n"
             "    return math.ceil((input_size + 2 * padding - dilation * (kernel_size - 1) - 1) / stride) + 1\n")
     wrong, _ = _sandbox_verdict("conv2d_output_size", ceil, ())
-    assert not wrong.all_passed and "floor division" in wrong.failures[0].hint
+    assert not wrong.all_passed and "sticks out" in wrong.failures[0].hint
 
 
 def _loop_solutions() -> dict:
@@ -162,3 +165,98 @@ def test_worked_examples_of_the_text():
     stripe = np.ones((6, 8))
     stripe[:, 2:6] = 0
     np.testing.assert_allclose(corr2d(stripe, np.array([[1.0, -1.0]]))[0], [0, 1, 0, 0, 0, -1, 0])
+
+
+def _unread(length, k, s, d):
+    """Positions 0 .. length - 1 of a padded axis that no tap reads, by brute force."""
+    size = (length - d * (k - 1) - 1) // s + 1
+    read = {s * i + d * a for i in range(size) for a in range(k)}
+    return set(range(length)) - read
+
+
+def test_the_three_kinds_of_unread_positions_the_text_names():
+    """After the last window (the floor's remainder); between windows when s > span; between taps when
+    d > 1, and only multiples of gcd(s, d) when it exceeds 1. Nothing else is ever unread."""
+    import math
+
+    for length in range(1, 25):
+        for k in range(1, 6):
+            for s in range(1, 6):
+                for d in range(1, 5):
+                    span = d * (k - 1) + 1
+                    if length < span:
+                        continue
+                    unread = _unread(length, k, s, d)
+                    size = (length - span) // s + 1
+                    last = (size - 1) * s + span  # first position after the last window
+                    assert {x for x in unread if x >= last} == set(range(last, length))
+                    assert length - last == (length - span) % s
+                    between_windows = {x for i in range(size - 1) for x in range(i * s + span, (i + 1) * s)}
+                    assert between_windows <= unread and (not between_windows or s > span)
+                    inside = unread - between_windows - set(range(last, length))
+                    assert not inside or d > 1  # between taps: dilation only
+                    g = math.gcd(s, d)
+                    if g > 1 and k > 1 and size > 1:
+                        assert all(x % g == 0 for x in set(range(length)) - unread)
+
+
+def test_equivariance_holds_away_from_the_border_and_for_multiples_of_the_stride():
+    corr2d = _instructor()["corr2d"]
+    rng = np.random.default_rng(4)
+    image, kernel = rng.normal(size=(12, 12)), rng.normal(size=(3, 3))
+
+    def shifted(values, down, right):
+        out = np.zeros_like(values)
+        out[down:, right:] = values[:values.shape[0] - down, :values.shape[1] - right]
+        return out
+
+    difference = np.abs(corr2d(shifted(image, 2, 3), kernel) - shifted(corr2d(image, kernel), 2, 3))
+    assert difference[2:, 3:].max() < 1e-12 and difference[:2].max() > 0.1
+    strided = lambda values: corr2d(values, kernel)[::2, ::2]  # noqa: E731
+    assert np.abs(strided(shifted(image, 2, 0)) - shifted(strided(image), 1, 0))[1:].max() < 1e-12
+    assert min(np.abs(strided(shifted(image, 1, 0)) - shifted(strided(image), r, 0))[1:].max() for r in (0, 1)) > 0.1
+
+
+def test_three_3x3_layers_see_7x7_with_fewer_parameters():
+    conv2d = _instructor()["conv2d"]
+    impulse = np.zeros((1, 1, 15, 15))
+    impulse[0, 0, 7, 7] = 1.0
+    stack = impulse
+    for _ in range(3):
+        stack = conv2d(stack, np.ones((1, 1, 3, 3)), padding=1)
+    rows, columns = np.nonzero(stack[0, 0])
+    assert (np.ptp(rows) + 1, np.ptp(columns) + 1) == (7, 7)
+    np.testing.assert_array_equal(stack[0, 0, 4:11, 4:11], np.outer(*[[1, 3, 6, 7, 6, 3, 1]] * 2))  # paths
+    assert 3 * (9 * 64 * 64 + 64) < 49 * 64 * 64 + 64
+
+
+@pytest.mark.parametrize("config", [
+    ((2, 2, 3, 1), (7, 8), (3, 2), (2, 2), (1, 1), (1, 1)),
+    ((1, 4, 2, 2), (9, 10), (2, 3), (3, 3), (2, 0), (2, 2)),
+    ((2, 3, 3, 3), (10, 6), (3, 3), (2, 3), (1, 0), (1, 2)),
+    ((1, 2, 2, 1), (11, 5), (1, 2), (4, 1), (0, 1), (1, 1)),
+])
+def test_grad_x_is_the_transposed_convolution_with_output_padding(config):
+    import torch
+    import torch.nn.functional as F
+
+    (n, c_in, c_out, groups), size, kernel, stride, padding, dilation = config
+    f = _instructor()
+    rng = np.random.default_rng(6)
+    x, weight = rng.normal(size=(n, c_in, *size)), rng.normal(size=(c_out, c_in // groups, *kernel))
+    options = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    g = rng.normal(size=f["conv2d"](x, weight, **options).shape)
+    spans = [d * (k - 1) + 1 for d, k in zip(dilation, kernel)]
+    output_padding = tuple((length + 2 * p - span) % s for length, p, span, s in zip(size, padding, spans, stride))
+    transposed = F.conv_transpose2d(torch.tensor(g), torch.tensor(weight), output_padding=output_padding, **options)
+    np.testing.assert_allclose(f["conv2d_backward"](g, x, weight, None, **options)[0], transposed.numpy(), atol=1e-12)
+
+
+def test_hints_do_not_type_the_formulas():
+    """A hint names what is wrong, not the expression to write (issue 14, item 3)."""
+    from prettynn.exercises import convolution
+
+    hints = [m.hint for m in convolution.OUTPUT_SIZE_MISTAKES + convolution.CONV2D_MISTAKES
+             + convolution.CONV2D_BACKWARD_MISTAKES + convolution.CORR2D_MISTAKES]
+    for typed in ("n + 2p", "d(k - 1)", "floor division", "X[i + a", "(r - a", "top = ", "i * stride"):
+        assert not any(typed in hint for hint in hints), typed

@@ -192,7 +192,7 @@ def test_the_output_size_explorer_gives_torchs_sizes_and_errors(browser):  # noq
 # (image, kernel, (kernel height, width), padding (or "same"), stride, dilation)
 BACKWARD_SETTINGS = [
     ("numbers (5 x 5)", "integers", (3, 2), 1, 2, 1),
-    ("digit 0 (8 x 8)", "vertical edge", (3, 3), 0, 3, 1),   # stride 3 > span 3? no: = span, last column unread
+    ("digit 0 (8 x 8)", "vertical edge", (3, 3), 0, 3, 1),   # the last two rows and columns are in no window
     ("dark stripe (6 x 8)", "integers", (2, 2), 0, 3, 1),    # stride 3 > span 2: gaps between windows
     ("numbers (5 x 5)", "integers", (2, 2), 2, 2, 2),        # stride and dilation 2: every other position
     ("digit 3 (8 x 8)", "integers", (2, 3), "same", 1, 2),

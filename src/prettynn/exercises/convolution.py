@@ -147,14 +147,14 @@ def _conv_bias_per_input_channel(x, weight, bias=None, stride=1, padding=0, dila
     return out if bias is None else out + weight.shape[1] * bias[:, None, None]
 
 
-FLIP_HINT = ("torch's conv2d is a cross-correlation: multiply each window by the kernel as it is, "
-             "K[a, b] with X[i + a, j + b], without flipping (rotating) the kernel.")
-ONE_SIDE_HINT = ("padding p adds p rows of zeros at the top AND p at the bottom (and p columns on each side): "
-                 "the padded input has H + 2p rows.")
-STRIDE_AXIS_HINT = ("the stride applies along both spatial axes: rows move by stride[0] and columns by stride[1] "
-                    "(an int s means (s, s)).")
-GROUPS_HINT = ("with groups g, the C_in input channels and the C_out kernels form g groups: output channel o "
-               "belongs to group o // (C_out / g) and sums over that group's C_in / g input channels only.")
+FLIP_HINT = ("your output is what the kernel rotated by 180 degrees would give: torch's conv2d is a "
+             "cross-correlation, which walks the kernel and the window in the same direction, without flipping.")
+ONE_SIDE_HINT = ("your output matches zeros added on one side of each axis only: padding p goes on both sides, "
+                 "at the top and the bottom, on the left and the right.")
+STRIDE_AXIS_HINT = ("your output matches a stride applied along one axis only: the stride moves the window along "
+                    "both the rows and the columns (an int s means the same stride for both).")
+GROUPS_HINT = ("your output channels read the wrong input channels: with groups, each block of consecutive output "
+               "channels reads only the block of consecutive input channels of its own group.")
 
 CORR2D_MISTAKES = (
     Mistake("flipped kernel", FLIP_HINT,
@@ -168,18 +168,19 @@ def _size(input_size, kernel_size, stride, padding, dilation, rounding):
 
 
 OUTPUT_SIZE_MISTAKES = (
-    Mistake("ceil", "a window must fit entirely inside the padded input: count the strides with floor division "
-                    "(`//`); rounding up counts a last window that sticks out.",
+    Mistake("ceil", "you counted one window too many where the stride does not fit evenly: the last window you "
+                    "count sticks out past the end of the padded input, and every window must fit inside it.",
             output=lambda input_size, kernel_size, stride=1, padding=0, dilation=1:
             _size(input_size, kernel_size, stride, padding, dilation, math.ceil)),
-    Mistake("true division", "a size is a whole number of window positions: use floor division `//`, not `/`.",
+    Mistake("true division", "your size has a fractional part: it is a count of window positions, a whole number.",
             output=lambda input_size, kernel_size, stride=1, padding=0, dilation=1:
             _size(input_size, kernel_size, stride, padding, dilation, float)),
-    Mistake("padding counted once", "padding p is added on both sides of the axis: the padded length is n + 2p "
-                                    "(some tutorials write P for the total padding, P = 2p).",
+    Mistake("padding counted once", "you counted the padding zeros of one end of the axis only: padding p goes at "
+                                    "both ends (some tutorials write P for the total of both ends instead).",
             output=lambda input_size, kernel_size, stride=1, padding=0, dilation=1:
             _size(input_size - padding, kernel_size, stride, padding, dilation, math.floor)),
-    Mistake("dilation ignored", "a kernel of size k with dilation d spans d(k - 1) + 1 input positions, not k.",
+    Mistake("dilation ignored", "your count ignores the dilation: with dilation d the taps are d positions apart, "
+                                "so a window spans more positions than the kernel has taps.",
             output=lambda input_size, kernel_size, stride=1, padding=0, dilation=1:
             _size(input_size, kernel_size, stride, padding, 1, math.floor)),
 )
@@ -191,20 +192,20 @@ CONV2D_MISTAKES = (
     Mistake("padding on the top and left only", ONE_SIDE_HINT, output=_conv_one_sided(0)),
     Mistake("padding on the bottom and right only", ONE_SIDE_HINT, output=_conv_one_sided(1)),
     Mistake("'same' padding extra on the top and left",
-            "when the total 'same' padding d(k - 1) is odd (an even kernel), torch puts the extra row at the "
-            "bottom and the extra column on the right: top = total // 2, bottom = total - top.",
+            "when the total 'same' padding cannot be split evenly (an even kernel), your extra row and column are "
+            "on the wrong side: torch puts them at the bottom and on the right.",
             output=_conv_same_extra_first),
     Mistake("stride along rows only", STRIDE_AXIS_HINT, output=_conv_one_axis_stride(0)),
     Mistake("stride along columns only", STRIDE_AXIS_HINT, output=_conv_one_axis_stride(1)),
-    Mistake("dilation ignored", "dilation d spaces the kernel's taps d apart: tap (a, b) reads the input at "
-                                "(i * stride + a * d, j * stride + b * d).",
+    Mistake("dilation ignored", "your output matches adjacent taps: with dilation d, the kernel's taps read input "
+                                "positions d apart, along both axes.",
             output=lambda x, w, bias=None, stride=1, padding=0, dilation=1, groups=1:
             _mistaken_conv2d(x, w, bias, stride, padding, 1, groups)),
     Mistake("groups interleaved", GROUPS_HINT, output=_conv_groups_interleaved),
     Mistake("groups ignored", GROUPS_HINT, output=_conv_groups_ignored),
     Mistake("bias added per input channel",
-            "the bias has one entry per output channel: add bias[o] once to output channel o, after summing "
-            "over the input channels, not once for each input channel.",
+            "your bias is added once per input channel: output channel o gets its bias once, not once for "
+            "each input channel it sums over.",
             output=_conv_bias_per_input_channel),
     Mistake("bias None not handled", "bias is optional: when it is None, add nothing.", raises=r"NoneType"),
 )
@@ -223,14 +224,13 @@ def _grad_weight_transposed(g, x, weight, bias=None, stride=1, padding=0, dilati
     return per_group.swapaxes(1, 2).reshape(groups * c_group, c_out // groups, *weight.shape[2:])
 
 
-AVERAGED_HINT = ("grad_bias sums grad_output over the batch and over every output position (each position "
-                 "adds the bias once): do not divide by N or by the number of positions.")
+AVERAGED_HINT = ("your grad_bias is an average: the bias is added once at every output position of every "
+                 "image, and each of those adds its gradient in full.")
 
 CONV2D_BACKWARD_MISTAKES = (
     Mistake("grad_x without flipping the kernel",
-            "grad_x correlates the (stride-dilated, padded) grad_output with the kernel rotated by 180 degrees: "
-            "output (i, j) used input (i + a, j + b) with tap (a, b), so input (r, c) receives from output "
-            "(r - a, c - b).",
+            "your grad_x is the right one for the kernel rotated by 180 degrees: follow each input pixel to the "
+            "outputs whose windows contain it, and check which tap meets it in each.",
             output=_grad_x_unflipped, component="grad_x"),
     Mistake("grad_weight with transposed channels",
             "grad_weight has weight's shape (C_out, C_in // groups, kH, kW): output channel first.",

@@ -166,8 +166,8 @@ function render({ model, el }) {
     } else {
       lines.push(a.remainder === 0
         ? "The last window ends at the last position of the padded input."
-        : `The next window (dashed) would stick out: the last ${a.remainder} position${a.remainder > 1 ? "s" : ""} ` +
-          "of the padded input lie after the last window.");
+        : `The next window (dashed) would stick out: ${a.remainder > 1 ? `the last ${a.remainder} positions` : "the last position"} ` +
+          `of the padded input ${a.remainder > 1 ? "lie" : "lies"} after the last window.`);
       if (a.unreadInputs.length === 0) {
         lines.push("Every input position is read by at least one tap" +
           (a.unreadPadding.length ? `; ${a.unreadPadding.length} padding zero${a.unreadPadding.length > 1 ? "s are" : " is"} read by none (no loss).` : "."));
@@ -175,13 +175,16 @@ function render({ model, el }) {
         lines.push(`Input positions read by no tap: ${list(a.unreadInputs.map((x) => x - a.before))} ` +
           "(red: they do not affect the output; their gradient is 0).");
       }
-      const reasons = [];
-      if (a.size > 1 && v.s > a.span) reasons.push(`the stride ${v.s} exceeds the window's span ${a.span}: ${v.s - a.span} position${v.s - a.span > 1 ? "s" : ""} between windows`);
-      if (a.betweenTaps.length) {
-        reasons.push(`dilation ${v.d} skips positions between taps that no other window reads` +
-          (a.common > 1 && a.size > 1 ? ` (stride and dilation share the factor ${a.common}: only multiples of ${a.common} are read)` : ""));
+      if (a.size > 1 && v.s > a.span) {
+        const gap = v.s - a.span;
+        lines.push(`Gaps between windows: the stride ${v.s} exceeds the window's span ${a.span}, ` +
+          `so ${gap} position${gap > 1 ? "s are" : " is"} skipped between each two.`);
       }
-      if (reasons.length) lines.push(`Gaps: ${reasons.join("; ")}.`);
+      if (a.betweenTaps.length) {
+        lines.push(`Gaps between taps: dilation ${v.d} skips positions inside a window that no other window reads` +
+          (a.common > 1 && a.size > 1 ? ";" : "."));
+        if (a.common > 1 && a.size > 1) lines.push(`stride and dilation share the factor ${a.common}, so only multiples of ${a.common} are read.`);
+      }
     }
     if (v.same && !a.rejected) {
       lines.push(`'same': total padding d(k \u2212 1) = ${a.total}, ${a.before} before and ${a.after} after` +

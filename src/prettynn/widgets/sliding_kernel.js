@@ -31,7 +31,7 @@ const CSS = `
 .pnn-sk * { box-sizing: border-box; }
 .pnn-sk .pnn-step { display: grid; grid-template-columns: 5.2em 1fr 4.5em auto auto auto; align-items: center; gap: 6px; }
 .pnn-sk .pnn-controls { display: grid; grid-template-columns: repeat(auto-fit, minmax(220px, 1fr)); gap: 4px 14px; margin-top: 8px; }
-.pnn-sk .pnn-row { display: grid; grid-template-columns: 6.2em 1fr 1.4em; align-items: center; gap: 6px; }
+.pnn-sk .pnn-row { display: grid; grid-template-columns: 7.2em 1fr 1.4em; align-items: center; gap: 6px; }
 .pnn-sk .pnn-choice { grid-template-columns: 4.6em 1fr; }
 .pnn-sk .pnn-check { grid-template-columns: auto 1fr; }
 .pnn-sk input[type=checkbox] { width: 16px; height: 16px; accent-color: ${COLOR.pos}; }
@@ -149,12 +149,12 @@ function s(parent, tag, attrs = {}, text) {
   return node;
 }
 
-// Lines of at most `width` characters from a list of terms joined by " + ".
-function wrap(terms, first, width) {
+// Lines of at most `width` characters from a list of terms joined by `joint`.
+function wrap(terms, first, width, joint = " + ") {
   const lines = [];
   let line = first;
   terms.forEach((term, index) => {
-    const piece = (index ? " + " : "") + term;
+    const piece = (index ? joint : "") + term;
     if (line.length + piece.length > width && line.trim()) { lines.push(line); line = "    "; }
     line += piece;
   });
@@ -348,7 +348,7 @@ function render({ model, el }) {
     s(gg, "rect", { x: 462 + j * co, y: y + i * co, width: co, height: co, fill: "none", stroke: COLOR.current, "stroke-width": 3 });
     y += Math.max(g.hp * cs, kernel.length * ck + 24, g.hOut * co) + 26;
     const terms = current.map((t) => `${fmt(t.w)}\u2192(${t.r}, ${t.c})`);
-    y = textLines(s(svg, "g"), wrap(terms, `output (${i}, ${j}) sends 1 \u00d7 each tap to the position it read: `, 96), 0, y, 0);
+    y = textLines(s(svg, "g"), wrap(terms, `output (${i}, ${j}) sends 1 \u00d7 each tap to the position it read: `, 96, ", "), 0, y, 0);
     const unread = reads.some((row, r) => row.some((n, c) => n === 0 && !xp[r][c].pad));
     y = textLines(s(svg, "g"), [
       `Dashed: grad_x, the ${H} \u00d7 ${W} input; the gradient that reaches the padding (${padText}) is cropped.`,
