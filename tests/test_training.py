@@ -26,6 +26,7 @@ from prettynn.training import (
     ReLU,
     Sequential,
     accuracy,
+    init_std,
     minibatches,
     mlp,
     plot_history,
@@ -85,6 +86,48 @@ def test_he_initialisation_scale_and_zero_bias():
     layer = Linear(200, 300, np.random.default_rng(0), torch_linear, torch_linear_backward)
     assert abs(layer.params["weight"].var() - 2 / 200) < 0.05 * 2 / 200
     assert np.array_equal(layer.params["bias"], np.zeros(300))
+
+
+def test_xavier_initialisation_scale_and_zero_bias():
+    layer = Linear(200, 300, np.random.default_rng(0), torch_linear, torch_linear_backward, init="xavier")
+    assert abs(layer.params["weight"].var() - 2 / 500) < 0.05 * 2 / 500
+    assert np.array_equal(layer.params["bias"], np.zeros(300))
+
+
+def test_init_std_names_the_two_initialisations_and_refuses_others():
+    assert init_std("he", 64, 10) == pytest.approx(np.sqrt(2 / 64))
+    assert init_std("xavier", 64, 10) == pytest.approx(np.sqrt(2 / 74))
+    with pytest.raises(ValueError, match="init must be one of"):
+        init_std("glorot", 64, 10)
+
+
+def test_mlp_passes_init_to_every_layer_and_he_stays_the_default():
+    default = mlp((64, 64, 10), np.random.default_rng(0), **LAYER_FUNCTIONS)
+    he = mlp((64, 64, 10), np.random.default_rng(0), init="he", **LAYER_FUNCTIONS)
+    xavier = mlp((64, 64, 10), np.random.default_rng(0), init="xavier", **LAYER_FUNCTIONS)
+    for plain, named in zip(default.layers[::2], he.layers[::2]):
+        assert np.array_equal(plain.params["weight"], named.params["weight"])
+    # the same draws, scaled: xavier / he = sqrt(in / ((in + out) / 2)) per layer
+    for layer_he, layer_xavier in zip(he.layers[::2], xavier.layers[::2]):
+        out_features, in_features = layer_he.params["weight"].shape
+        ratio = init_std("xavier", in_features, out_features) / init_std("he", in_features, out_features)
+        np.testing.assert_allclose(layer_xavier.params["weight"], ratio * layer_he.params["weight"])
+
+
+def test_xavier_halves_the_second_moment_per_relu_layer_and_he_keeps_it():
+    """The chapter's claim, on a wide network where the finite-width fluctuations are small."""
+    x = np.random.default_rng(1).standard_normal((512, 256))
+    steps = {}
+    for init in ("he", "xavier"):
+        model = mlp((256,) * 12, np.random.default_rng(2), init=init, **LAYER_FUNCTIONS)
+        second_moments, h = [], x
+        for layer in model.layers:
+            h = layer.forward(h)
+            if isinstance(layer, Linear):
+                second_moments.append(np.mean(h ** 2))
+        steps[init] = np.mean(np.diff(np.log2(second_moments)))
+    assert abs(steps["he"]) < 0.1, steps
+    assert abs(steps["xavier"] + 1) < 0.1, steps
 
 
 def test_gradients_match_torch_autograd():

@@ -74,7 +74,7 @@ class Linear:
     variance ``init`` chooses (see ``INITIALISATIONS``):
 
     - ``"he"`` (the default): 2 / in_features, the initialisation of He et al. (2015,
-      "Delving deep into rectifiers", Eq. 10). The factor 2 makes up for a ReLU zeroing half
+      "Delving deep into rectifiers", §2.2). The factor 2 makes up for a ReLU zeroing half
       of its input, so it is the right scale for a layer whose input comes out of a ReLU: the
       second moment of the pre-activations then stays the same from layer to layer, in
       expectation. For the first layer, whose input is the data, it is a convention.

@@ -116,21 +116,25 @@ def _softmax_columns_of_row_shifted(z):
     return e / e.sum(axis=0, keepdims=True)
 
 
+TRANSPOSED_WEIGHT_HINT = ("weight has torch's layout (out_features, in_features), one row per output feature: "
+                          "each output sums over in_features, the last axis of both x and weight.")
+
 LINEAR_MISTAKES = (
     Mistake(
         "transposed weight",
-        "weight has torch's layout (out_features, in_features): compute x @ weight.T, not x @ weight.",
+        TRANSPOSED_WEIGHT_HINT,
         output=lambda x, weight, bias=None: x @ weight + (0 if bias is None else bias),
         raises=SHAPE_ERROR,
     ),
     Mistake(
         "bias ignored",
-        "add the bias when one is given: x @ weight.T + bias.",
+        "the bias is missing from the output: when one is given, each output feature j has its own offset bias[j], "
+        "the same for every example.",
         output=lambda x, weight, bias=None: x @ weight.T,
     ),
     Mistake(
         "bias None not handled",
-        "bias is optional: when it is None, return x @ weight.T alone.",
+        "bias is optional: None means a layer without an offset, a case to handle before using bias.",
         raises=r"NoneType",
     ),
 )
@@ -138,20 +142,21 @@ LINEAR_MISTAKES = (
 LINEAR_BACKWARD_MISTAKES = (
     Mistake(
         "bias gradient averaged",
-        "grad_bias sums grad_output over the batch (each example adds its own gradient); "
-        "averaging divides by N once too often.",
+        "grad_bias is N times too small: the bias is shared by the N examples, so each example's contribution "
+        "counts in full; the 1/N of a mean loss is already inside grad_output.",
         output=lambda g, x, weight, bias=None: g.mean(axis=0),
         component="grad_bias",
     ),
     Mistake(
         "weight gradient transposed",
-        "grad_weight has weight's shape (out_features, in_features): grad_output.T @ x.",
+        "grad_weight is transposed: it has weight's shape (out_features, in_features), one row per output feature.",
         output=lambda g, x, weight, bias=None: x.T @ g,
         component="grad_weight",
     ),
     Mistake(
         "input gradient with transposed weight",
-        "grad_x has x's shape (N, in_features): grad_output (N, out) @ weight (out, in).",
+        "grad_x has x's shape (N, in_features), and its sum runs over the output features: check which axis of "
+        "weight (out_features is axis 0) your product sums over.",
         output=lambda g, x, weight, bias=None: g @ weight.T,
         component="grad_x",
         raises=SHAPE_ERROR,
@@ -166,12 +171,12 @@ LINEAR_BACKWARD_MISTAKES = (
 RELU_MISTAKES = (
     Mistake(
         "np.max instead of np.maximum",
-        "np.max(x, 0) reduces axis 0; np.maximum(x, 0) takes the elementwise maximum.",
+        "np.max(x, 0) reduces x along axis 0 instead of acting on each entry: the output must have x's shape.",
         output=lambda x: np.max(x, 0),
     ),
     Mistake(
         "mask returned",
-        "relu returns the values max(x, 0), not the mask x > 0.",
+        "this returns 0 or 1 per entry, a mask; relu returns the entries' values where they are positive.",
         output=lambda x: (x > 0).astype(float),
     ),
 )
@@ -184,7 +189,8 @@ RELU_BACKWARD_MISTAKES = (
     ),
     Mistake(
         "mask not multiplied by grad_output",
-        "chain rule: multiply grad_output by the local derivative (x > 0); the mask alone is not the gradient.",
+        "the result does not depend on grad_output: the chain rule carries the upstream gradient through each active "
+        "entry.",
         output=lambda g, x: (x > 0).astype(float),
     ),
     Mistake(
@@ -194,12 +200,12 @@ RELU_BACKWARD_MISTAKES = (
     ),
 )
 
-MAX_SHIFT_HINT = ("exp of a large logit overflows to inf: subtract each row's maximum before exponentiating "
-                  "(the log-sum-exp shift leaves the result unchanged).")
-GLOBAL_SHIFT_HINT = ("shift each row by its own maximum (axis=1, keepdims=True): with one shift for the whole "
-                     "batch, a row of much smaller logits underflows to exp(...) = 0.")
-LOG_OF_SOFTMAX_HINT = ("a tiny probability underflows to 0 and log(0) = -inf: compute log p directly, as the "
-                       "shifted target logit minus the log of the sum of exponentials.")
+MAX_SHIFT_HINT = ("exp of a large logit overflows to inf, and NaN follows: apply the shift of the section "
+                  "'Overflow and the log-sum-exp shift' before exponentiating.")
+GLOBAL_SHIFT_HINT = ("one shift for the whole batch is not enough: in a row of much smaller logits every exp(...) "
+                     "underflows to 0. Each row is one example's softmax and needs a shift of its own.")
+LOG_OF_SOFTMAX_HINT = ("a tiny probability underflows to 0 and log(0) = -inf: never form the target's "
+                       "probability; compute its logarithm directly, in the log-sum-exp form of the section.")
 WRONG_AXIS_HINT = "softmax normalizes each row (over the classes, axis=1), not each column."
 
 CROSS_ENTROPY_MISTAKES = (
@@ -215,7 +221,7 @@ CROSS_ENTROPY_MISTAKES = (
             output=lambda z, t: _log_of_probability(_softmax(z, axis=1), t).mean()),
     Mistake(
         "sum instead of mean",
-        "F.cross_entropy averages over the batch: divide the summed loss by N.",
+        "the loss is N times too large: F.cross_entropy averages the examples' losses over the batch.",
         output=lambda z, t: torch_per_sample_losses(z, t).sum(),
     ),
     Mistake(
@@ -229,7 +235,7 @@ CROSS_ENTROPY_MISTAKES = (
             output=lambda z, t: _log_of_probability(_softmax_columns_of_row_shifted(z), t).mean()),
     Mistake(
         "sign flipped",
-        "the loss is the negative log-likelihood: -log p[target], which is never negative.",
+        "the loss came out negative: it is the negative log-likelihood of the targets, which is never negative.",
         output=lambda z, t: -torch_cross_entropy(z, t),
     ),
 )
@@ -237,7 +243,7 @@ CROSS_ENTROPY_MISTAKES = (
 CROSS_ENTROPY_BACKWARD_MISTAKES = (
     Mistake(
         "missing 1/N",
-        "the loss is a mean over the N examples: its gradient carries a factor 1/N.",
+        "the gradient is N times too large: the loss is a mean over the N examples, not a sum.",
         output=lambda z, t: torch_cross_entropy_backward(z, t) * len(t),
     ),
     Mistake("softmax over the wrong axis", WRONG_AXIS_HINT,
