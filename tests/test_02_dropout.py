@@ -183,3 +183,69 @@ def test_the_dropout_layer_uses_the_readers_functions_and_caches_the_mask(refere
     np.testing.assert_array_equal(layer.forward(x, training=False), x)
     np.testing.assert_array_equal(layer.backward(grad), grad)
     assert layer.params == {} and layer.grads == {}
+
+
+# ---------------------------------------------------------------- the second edition's additions
+
+
+def test_the_torch_stand_in_for_dropout_passes_every_visible_and_hidden_case():
+    # what stands in for a reader's dropout that is not attempted yet (dropout has no reference output)
+    from prettynn.checks import invisible_to_torch_watch
+
+    stand_in = invisible_to_torch_watch(declarations.torch_dropout_stand_in)  # as checks.stand_in wraps a reference
+    assert evaluate(EXERCISE, stand_in, EXERCISE.visible_cases()).all_passed
+    assert hidden_verdict("dropout", stand_in).all_passed
+    first = stand_in(np.ones((50, 40)), 0.3, True, np.random.default_rng(5))
+    again = stand_in(np.ones((50, 40)), 0.3, True, np.random.default_rng(5))
+    np.testing.assert_array_equal(first[1], again[1])  # a seeded rng reproduces the mask
+
+
+def test_the_dropout_hints_name_what_is_wrong_without_the_formula():
+    hints = [m.hint for m in get("dropout_backward").mistakes]
+    hints += [declarations.SCALE_HINT, declarations.EVALUATION_HINT]
+    hints += [prop.hint for prop in declarations.DROPOUT_PROPERTIES if prop.name == "mean preservation"]
+    for hint in hints:
+        for formula in ("1 / (1 - p)", "grad_output * mask", "grad_output times the mask", "multiply grad_output by"):
+            assert formula not in hint, (formula, hint)
+
+
+def _chapter_cells():
+    from prettynn.course import notebooks
+
+    from .conftest import ROOT
+
+    notebook = notebooks.read(notebooks.source_path(ROOT, "02_dropout"))
+    return notebook.cells, {cell.get("id"): index for index, cell in enumerate(notebook.cells)}
+
+
+def test_the_backward_exercise_is_not_answered_before_it_and_its_derivation_folds_after_it():
+    cells, at = _chapter_cells()
+    exercise = at["dropout-backward"]
+    before = "\n".join(cell.source for cell in cells[:exercise] if cell.cell_type == "markdown")
+    for answer in (r"G \odot m", r"G_a\, m_a", "grad_output * mask", "caches it"):
+        assert answer not in before, answer
+    derivation = cells[at["derivation-dropout-backward"]]
+    assert at["derivation-dropout-backward"] > at["check-dropout_backward"]
+    assert derivation.source.startswith("<details>") and derivation.source.rstrip().endswith("</details>")
+    assert r"G \odot m" in derivation.source
+
+
+def test_experiment_cells_use_this_chapters_functions_only_through_checked():
+    cells, at = _chapter_cells()
+    experiment = cells[at["code-experiment"]].source
+    assert "dropout_fn" in experiment and "Dropout(p_hidden, rng, dropout," not in experiment
+    assert "checked(dropout, dropout_backward)" in cells[at["code-stand-ins"]].source
+    for cell in cells[at["code-stand-ins"]:]:
+        if cell.cell_type == "code":
+            assert "dropout(" not in cell.source.replace("dropout_fn(", "").replace("checked(dropout", ""), cell.id
+
+
+def test_the_seed_study_runs_the_chapters_protocol_on_a_small_network():
+    from prettynn.experiments.dropout_seeds import SeedConfig, gaps
+
+    config = SeedConfig(train_images=40, sizes=(64, 32, 10), epochs=3)
+    runs, seconds = gaps(seeds=(1, 2), config=config)
+    assert [(run.seed, run.dropout) for run in runs] == [(1, False), (1, True), (2, False), (2, True)]
+    assert all(0 <= run.val_accuracy <= 1 and -1 <= run.gap <= 1 for run in runs)
+    again, _ = gaps(seeds=(1,), config=config)
+    assert again[0].val_accuracy == runs[0].val_accuracy  # seeded

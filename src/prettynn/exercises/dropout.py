@@ -433,7 +433,8 @@ def dropout_backward_hidden_cases(rng: np.random.Generator) -> list[Case]:
 
 register(
     Exercise("dropout", ASSIGNMENT, 3, None, ("out", "mask"), dropout_visible_cases, dropout_hidden_cases,
-             DROPOUT_MISTAKES, properties=DROPOUT_PROPERTIES, parameter_names=PARAMETERS),
+             DROPOUT_MISTAKES, properties=DROPOUT_PROPERTIES, parameter_names=PARAMETERS,
+             stand_in=torch_dropout_stand_in),
     Exercise("dropout_backward", ASSIGNMENT, 1, torch_dropout_backward, ("grad_x",),
              dropout_backward_visible_cases, dropout_backward_hidden_cases, DROPOUT_BACKWARD_MISTAKES),
 )
