@@ -122,9 +122,13 @@ class _NothingIPython:
 
 
 def stand_in(name: str):
-    """A stand-in for graded function ``name``: its torch reference, NumPy in and out, invisible
-    to the torch watch (the student did not call torch)."""
-    call = invisible_to_torch_watch(get(name).reference)
+    """A stand-in for graded function ``name``: its torch reference (or, for random outputs, its
+    declared ``stand_in``), NumPy in and out, invisible to the torch watch (the student did not
+    call torch)."""
+    exercise = get(name)
+    if exercise.reference is None and exercise.stand_in is None:
+        raise ValueError(f"exercise {name} has no reference and declares no stand_in: nothing can stand in for it")
+    call = invisible_to_torch_watch(exercise.reference or exercise.stand_in)
     call.__name__ = call.__qualname__ = name
     return call
 

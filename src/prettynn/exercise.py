@@ -116,6 +116,9 @@ class Exercise:
     ``outputs`` names what the function returns: one name for a single array, several
     for a tuple (``("grad_x", "grad_weight", "grad_bias")``). ``reference`` may be
     ``None`` when ``properties`` alone judge the outputs (random outputs).
+    ``stand_in``: for an exercise without a reference (random outputs), a function that
+    follows the contract (torch-based), used where the reader's function is not written or
+    fails its check (``prettynn.checks.stand_in``).
     ``sums_of_products``: every output element is a sum of products of input elements (a
     linear map of each input, as in a convolution and its gradients); an element may then
     also be off by the error bound of a float32 sum (``prettynn.compare``), so a solution
@@ -136,6 +139,7 @@ class Exercise:
     properties: tuple[Property, ...] = ()
     parameter_names: tuple[str, ...] = ()  # only when there is no reference to read them from
     sums_of_products: bool = False
+    stand_in: Callable | None = None
 
     def __post_init__(self):
         if self.kind not in KINDS:

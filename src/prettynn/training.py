@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterator, Protocol, Sequence
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .data import Split
 
@@ -310,16 +311,23 @@ def train(model: Sequential, loss: CrossEntropyLoss, data: Split, *, epochs: int
     history = History()
     line = _ProgressLine() if progress else None
     start = time.perf_counter()
-    for epoch in range(1, epochs + 1):
-        sgd_epoch(model, loss, data.x_train, data.y_train, lr=lr, batch_size=batch_size, rng=rng)
-        history.train_loss.append(loss(model.forward(data.x_train, training=False), data.y_train))
-        history.train_accuracy.append(accuracy(model, data.x_train, data.y_train))
-        history.val_loss.append(loss(model.forward(data.x_val, training=False), data.y_val))
-        history.val_accuracy.append(accuracy(model, data.x_val, data.y_val))
-        history.seconds = time.perf_counter() - start
-        if line is not None:
-            line.show(_progress_text(epoch, epochs, history), last=epoch == epochs)
+    with threadpool_limits(1):  # small matrices: a second BLAS thread only costs, most on a busy machine
+        for epoch in range(1, epochs + 1):
+            _train_epoch(model, loss, data, lr, batch_size, rng, history)
+            history.seconds = time.perf_counter() - start
+            if line is not None:
+                line.show(_progress_text(epoch, epochs, history), last=epoch == epochs)
     return history
+
+
+def _train_epoch(model: Sequential, loss: CrossEntropyLoss, data: Split, lr: float, batch_size: int,
+                 rng: np.random.Generator, history: History) -> None:
+    """One epoch of minibatch SGD, then the losses and accuracies of both parts appended to ``history``."""
+    sgd_epoch(model, loss, data.x_train, data.y_train, lr=lr, batch_size=batch_size, rng=rng)
+    history.train_loss.append(loss(model.forward(data.x_train, training=False), data.y_train))
+    history.train_accuracy.append(accuracy(model, data.x_train, data.y_train))
+    history.val_loss.append(loss(model.forward(data.x_val, training=False), data.y_val))
+    history.val_accuracy.append(accuracy(model, data.x_val, data.y_val))
 
 
 def _progress_text(epoch: int, epochs: int, history: History) -> str:
