@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..data import load_digits_split
+from . import one_torch_thread
 
 PERCENTILES = (15, 50, 85)
 
@@ -116,14 +117,8 @@ class PercentileResult:
 
 def run_percentiles(config: PercentileConfig = PercentileConfig()) -> PercentileResult:
     """Both runs of ``config`` (torch on one thread meanwhile)."""
-    import torch
-
     data = load_digits_split()
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
     start = time.perf_counter()
-    try:
+    with one_torch_thread():
         plain, normed = _train(False, config, data), _train(True, config, data)
-    finally:
-        torch.set_num_threads(threads)
     return PercentileResult(config, plain, normed, time.perf_counter() - start)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..data import load_digits_split
+from . import one_torch_thread
 
 
 @dataclass(frozen=True)
@@ -99,16 +100,10 @@ def _train_one(config: SeedConfig, seed: int, dropout: bool, data) -> SeedRun:
 def gaps(seeds: tuple[int, ...] = (1, 2, 3), config: SeedConfig = SeedConfig()) -> tuple[list[SeedRun], float]:
     """Both networks trained from each of ``seeds``; returns the runs (without, with dropout,
     seed by seed) and the seconds taken. One thread, float32, about 3 s a run here."""
-    import torch
-
     data = load_digits_split()
     data = dataclasses.replace(data, x_train=data.x_train[:config.train_images],
                                y_train=data.y_train[:config.train_images])
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
     start = time.perf_counter()
-    try:
+    with one_torch_thread():
         runs = [_train_one(config, seed, dropout, data) for seed in seeds for dropout in (False, True)]
-    finally:
-        torch.set_num_threads(threads)
     return runs, time.perf_counter() - start

@@ -35,6 +35,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from ..data import load_digits_split
+from . import one_torch_thread
 
 
 @dataclass(frozen=True)
@@ -316,15 +317,9 @@ def run_landscape(config: LandscapeConfig = LandscapeConfig()) -> LandscapeResul
     torch runs on one thread meanwhile (restored afterwards): these matrices are so small
     that a second thread only adds synchronisation, which costs a lot on a busy machine.
     """
-    import torch
-
     data = load_digits_split()
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
     start = time.perf_counter()
-    try:
+    with one_torch_thread():
         runs = [train_and_probe(depth, lr, bn, config, data)
                 for depth in config.depths for lr in config.learning_rates for bn in (False, True)]
-    finally:
-        torch.set_num_threads(threads)
     return LandscapeResult(config, runs, time.perf_counter() - start)

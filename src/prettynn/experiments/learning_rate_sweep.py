@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..data import load_digits_split
+from . import one_torch_thread
 from .landscape import init_parameters
 
 
@@ -118,15 +119,9 @@ class SweepResult:
 
 def run_sweep(config: SweepConfig = SweepConfig()) -> SweepResult:
     """Every learning rate x seed, plain and with batch norm (torch on one thread meanwhile)."""
-    import torch
-
     data = load_digits_split()
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
     start = time.perf_counter()
-    try:
+    with one_torch_thread():
         runs = [train_once(lr, bn, seed, config, data)
                 for lr in config.learning_rates for bn in (False, True) for seed in config.seeds]
-    finally:
-        torch.set_num_threads(threads)
     return SweepResult(config, runs, time.perf_counter() - start)
