@@ -65,8 +65,9 @@ ATTACKS = [
            "np.testing.assert_allclose = lambda *a, **k: None\n"
            "operator.eq = lambda a, b: True\n"
            "for module in list(sys.modules.values()):\n"
-           "    if getattr(module, '__name__', '').startswith('prettynn') and hasattr(module, 'allclose'):\n"
-           "        module.allclose = lambda *a, **k: True\n" + WRONG_RELU),
+           "    for name in ('allclose', 'within'):\n"
+           "        if getattr(module, '__name__', '').startswith('prettynn') and hasattr(module, name):\n"
+           "            setattr(module, name, lambda *a, **k: True)\n" + WRONG_RELU),
     Attack("rebind-builtins", "rebinding builtins or exception classes", "relu",
            "import builtins\nbuiltins.sum = lambda values, start=0: len(list(values))\n" + WRONG_RELU),
     Attack("rebind-exceptions", "rebinding builtins or exception classes", "relu",

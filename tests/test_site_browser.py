@@ -51,9 +51,18 @@ WIDGETS_RENDERED = f"() => {{ const w = ({WIDGETS})(); return w.rendered >= w.ex
 
 
 
+REFRESH = re.compile(r"""<meta[^>]*http-equiv=["']refresh["'][^>]*url=([^"'>\s]+)""", re.I)
+
+
 def site_pages(site: Path) -> list[str]:
     """Every HTML page of the site, relative to its root (not the theme's template fragments in _static)."""
     return sorted(str(p.relative_to(site)) for p in site.rglob("*.html") if p.relative_to(site).parts[0] != "_static")
+
+
+def redirect_target(site: Path, path: str) -> str | None:
+    """The page a redirecting page (a meta refresh, like the site's index.html) sends the reader to."""
+    found = REFRESH.search((site / path).read_text(errors="replace"))
+    return str((Path(path).parent / found.group(1)).as_posix()) if found else None
 
 
 def exercise_widgets(page) -> list[str]:
@@ -120,7 +129,13 @@ def executed_notebooks(log: str) -> list[str]:
 def test_every_page_is_whole_offline_and_its_widgets_respond(browser, site, served):
     problems = {}
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for path in site_pages(site):
+    pages = site_pages(site)
+    for path in pages:
+        target = redirect_target(site, path)
+        if target is not None:  # checked where it leads; here only that it leads somewhere
+            if target not in pages:
+                problems[path] = [f"redirects to {target}, which is not a page of the site"]
+            continue
         page, record = open_offline(browser, served)
         page.goto(f"{served}/{path}", wait_until="load")
         math_done = settled(page, MATH_TYPESET)

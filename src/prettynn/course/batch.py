@@ -165,17 +165,25 @@ def record_assignment(assignment: Assignment) -> None:
             raise GradingError(f"could not record {assignment.name} in the gradebook:\n{log.read_text()[-2000:]}")
 
 
+def _knows(url: str, assignment: Assignment) -> bool:
+    """True when the gradebook at ``url`` exists and has the assignment (a missing SQLite file is
+    left for nbgrader's own command to create, with its migrations)."""
+    database = make_url(url)
+    if database.get_backend_name() == "sqlite" and not os.path.isfile(database.database or ""):
+        return False
+    with Gradebook(url, assignment.coursedir.course_id) as gradebook:
+        try:
+            gradebook.find_assignment(assignment.name)
+            return True
+        except MissingEntry:
+            return False
+
+
 def prepare_gradebook(assignment: Assignment, students: list[str]) -> set[str]:
     """Create every student in the gradebook, one at a time; return those already graded. An
     assignment the gradebook does not know yet is recorded first (the release is left as it is)."""
     url = gradebook_url(assignment.coursedir)
-    with Gradebook(url, assignment.coursedir.course_id) as gradebook:
-        try:
-            gradebook.find_assignment(assignment.name)
-            known = True
-        except MissingEntry:
-            known = False
-    if not known:
+    if not _knows(url, assignment):
         record_assignment(assignment)
     with Gradebook(url, assignment.coursedir.course_id) as gradebook:
         record = gradebook.find_assignment(assignment.name)
