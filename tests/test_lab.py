@@ -86,6 +86,9 @@ def test_the_release_opens_runs_and_the_server_logs_no_error(browser, lab):
     page.goto(url)
     page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=WAIT_SECONDS * 1000)
     assert page.get_by_role("tab", name="01_linear.ipynb").count() == 1
+    # Run All before the kernel is connected loses the first cell's run: wait until it is idle
+    page.locator(".jp-StatusBar-TextItem", has_text=re.compile(r"\| Idle$")).first.wait_for(
+        state="attached", timeout=WAIT_SECONDS * 1000)
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
     # JupyterLab renders cells out of view lazily: wait for outputs to exist, then look at them
@@ -108,7 +111,8 @@ def test_the_release_opens_runs_and_the_server_logs_no_error(browser, lab):
     address = urlsplit(url)
     settings = page.request.get(f"{address.scheme}://{address.netloc}/lab/api/settings/"
                                 f"@jupyterlab/apputils-extension:notification?{address.query}").json()
-    assert settings["settings"]["fetchNews"] == "false", "JupyterLab would ask about fetching news (the course is offline)"
+    fetch_news = settings["settings"].get("fetchNews", settings["schema"]["properties"]["fetchNews"]["default"])
+    assert fetch_news == "false", "JupyterLab would ask about fetching news (the course is offline)"
     assert page.locator("text=notified about official Jupyter news").count() == 0
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "jupyterlab-01_linear.png"))
