@@ -73,7 +73,8 @@ def test_chapter_01_network_trains_and_passes_its_gradient_check(site):
     assert accuracy >= 95.0
     verdicts = re.findall(r"(✔|✘) the two-layer network, d loss / d \w+: relative error ([\d.e+-]+)", outputs)
     assert len(verdicts) == 4 and all(mark == "✔" and float(error) < 1e-6 for mark, error in verdicts)
-    assert outputs.count("visible cases pass") == 6
+    assert "Using your own linear, linear_backward, relu, relu_backward, cross_entropy, cross_entropy_backward." in outputs
+    assert "visible cases pass" not in outputs, "the course edition shows a check's ✔ under a stub"
 
 
 def test_no_page_loads_anything_from_another_host(site):

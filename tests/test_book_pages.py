@@ -26,6 +26,8 @@ def test_the_course_edition_shows_the_students_stub_and_runs_the_solution_unseen
         assert shown.source == f"```python\n{release[notebooks.grade_id(cell)]}\n```", "the stub is not the release's"
         for line in notebook_regions.solution_lines(cell.source):
             assert line in hidden.source
+        check = page.cells[index + 1]
+        assert check.source.startswith("check(") and "remove-output" in check.metadata["tags"]
     assert not any(notebooks.is_test(c) or "nbgrader" in c.metadata for c in page.cells)
 
 
