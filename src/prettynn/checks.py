@@ -74,6 +74,11 @@ def ready() -> None:
     print(f"{GREEN}✔{RESET} Ready (prettynn {__version__}): write each exercise, then run its check.")
 
 
+def pass_message(verdict: Verdict) -> str:
+    """The one line a check prints when every visible case passes (without its ✔)."""
+    return f"{verdict.exercise.name}: all {verdict.total} visible cases pass (grading tries many more)."
+
+
 def failure_message(verdict: Verdict) -> str:
     """The message of a failed check: every visible case as ✔ or ✘ (with the problem of each
     failure), then the first failure in full."""
@@ -238,7 +243,7 @@ def check(name: str, fn) -> None:
             _raise_grading_problem(exercise, fn, problem)
     verdict = evaluate(exercise, graded, exercise.visible_cases())
     if verdict.all_passed:
-        print(f"{GREEN}✔{RESET} {name}: all {verdict.total} visible cases pass (grading tries many more).")
+        print(f"{GREEN}✔{RESET} {pass_message(verdict)}")
         return
     if source is not None:
         problem = _grading_problem(exercise, verdict, kernel_globals)

@@ -229,11 +229,10 @@ def _stream(text: str) -> nbformat.NotebookNode:
 
 def _visible_message(verdict: Verdict) -> str:
     """What the check cell would have printed: a pass line, or the first failure in full."""
-    from ..checks import failure_message
+    from ..checks import failure_message, pass_message
 
-    name = verdict.exercise.name
     if verdict.all_passed:
-        return f"✔ {name}: all {verdict.total} visible cases pass."
+        return f"✔ {pass_message(verdict)}"
     return "✘ visible check failed\n" + failure_message(verdict)
 
 
