@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from contextlib import redirect_stdout
 from pathlib import Path
 
 from .checks import CheckFailure, NotAttempted, as_graded, check, stand_in
+from .course.notebook_regions import defines
 from .exercise import get
 from .grading import evaluate
 
@@ -40,7 +40,7 @@ def _cell_defining(notebook: Path, name: str) -> str | None:
     """The code of the last code cell of ``notebook`` that defines ``name``, or ``None``."""
     cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
     sources = ["".join(cell.get("source", "")) for cell in cells if cell.get("cell_type") == "code"]
-    defining = [source for source in sources if re.search(rf"^def\s+{re.escape(name)}\s*\(", source, re.M)]
+    defining = [source for source in sources if defines(source, name)]
     return defining[-1] if defining else None
 
 

@@ -22,7 +22,6 @@ the committed notebooks or the table differ from what ``sync`` makes.
 from __future__ import annotations
 
 import copy
-import re
 import secrets
 from pathlib import Path
 
@@ -69,7 +68,7 @@ def _defined_exercise(cell, names: set[str]) -> str:
     """The declared exercise a solution cell defines (``def NAME(`` and solution delimiters), or ''."""
     if cell.cell_type != "code" or notebook_regions.BEGIN_SOLUTION not in cell.source:
         return ""
-    defined = [name for name in re.findall(r"^def\s+(\w+)\s*\(", cell.source, re.M) if name in names]
+    defined = [name for name in notebook_regions.defined_functions(cell.source) if name in names]
     return defined[0] if defined else ""
 
 

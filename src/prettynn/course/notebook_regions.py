@@ -43,6 +43,19 @@ def solution_lines(source: str) -> list[str]:
     return lines
 
 
+_DEF = re.compile(r"^def\s+(\w+)\s*\(", re.M)
+
+
+def defined_functions(source: str) -> list[str]:
+    """The functions a cell's code defines at top level (``def NAME(``), in order."""
+    return _DEF.findall(source)
+
+
+def defines(source: str, name: str) -> bool:
+    """True when a cell's code has a top-level ``def name(``."""
+    return name in defined_functions(source)
+
+
 def strip_solution_delimiters(source: str) -> str:
     """A solution cell's code without its ``### BEGIN/END SOLUTION`` lines."""
     markers = (BEGIN_SOLUTION, END_SOLUTION)

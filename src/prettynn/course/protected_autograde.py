@@ -20,7 +20,6 @@ from __future__ import annotations
 import ast
 import copy
 import json
-import re
 from pathlib import Path
 
 import nbformat
@@ -33,7 +32,7 @@ from traitlets import Float, Integer
 from ..exercise import get
 from ..grading import CaseResult, Outcome, Verdict, hidden_report, judge
 from ..sandbox.runner import Limits, SandboxRun, run_solution
-from . import notebooks, references
+from . import notebook_regions, notebooks, references
 
 NOTES_KEY = "prettynn"
 UNREADABLE_KEY = "prettynn_unreadable"
@@ -108,11 +107,6 @@ def _raw_notes(raw) -> list[str]:
     return []
 
 
-def _defines(source: str, name: str) -> bool:
-    """True when a cell's code has a top-level ``def name(``."""
-    return re.search(rf"^def\s+{re.escape(name)}\s*\(", source, re.M) is not None
-
-
 def _code_for(student, name: str) -> tuple[str | None, str]:
     """The code a student wrote for solution cell ``name``, and a note on where it was found.
 
@@ -120,7 +114,7 @@ def _code_for(student, name: str) -> tuple[str | None, str]:
     without one, the cell that carries the grade id; without that, ``None``.
     """
     code_cells = [cell for cell in student.cells if isinstance(cell, dict) and cell.get("cell_type") == "code"]
-    defining = [cell for cell in code_cells if _defines(str(cell.get("source", "")), name)]
+    defining = [cell for cell in code_cells if notebook_regions.defines(str(cell.get("source", "")), name)]
     tagged = [cell for cell in code_cells if notebooks.grade_id(cell) == name]
     if defining:
         chosen = defining[-1]
