@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from prettynn import statistics
+from prettynn import tolerances
 from prettynn.exercise import get
 from prettynn.exercises import dropout as declarations
 from prettynn.grading import evaluate, hidden_verdict
@@ -127,7 +127,7 @@ def test_a_verdict_runs_fewer_than_100_statistical_checks_so_a_false_failure_is_
     for seed in range(20):
         cases = EXERCISE.visible_cases() + EXERCISE.hidden_cases(np.random.default_rng(seed))
         checks = sum(declarations.statistical_checks(case) for case in cases)
-        assert checks * statistics.FALSE_FAILURE < 1e-6, checks
+        assert checks * tolerances.FALSE_FAILURE < 1e-6, checks
 
 
 def test_mixing_is_checked_only_where_a_correct_mask_rarely_fails():
@@ -140,7 +140,7 @@ def test_mixing_is_checked_only_where_a_correct_mask_rarely_fails():
 
 
 def test_the_keep_rate_margin_tells_p_from_one_minus_p_on_the_visible_batch():
-    margin = statistics.hoeffding_margin(64 * 64)
+    margin = tolerances.hoeffding_margin(64 * 64)
     assert margin < 0.05 < abs((1 - 0.2) - 0.2) / 2
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from prettynn import exercise as exercise_module
-from prettynn import statistics
+from prettynn import tolerances
 from prettynn.checks import FailsWhenGraded, check
 from prettynn.course import notebooks, references
 from prettynn.exercise import Case, Exercise, Mistake, Property, dependencies
@@ -136,7 +136,7 @@ def _kept_fraction(case, outputs):
     p = case.args[1]
     if mask.shape != case.args[0]:
         return f"`mask` has shape {mask.shape}, expected {case.args[0]}."
-    if not statistics.mean_within(float(np.mean(mask)), 1 - p, mask.size):
+    if not tolerances.mean_within(float(np.mean(mask)), 1 - p, mask.size):
         return f"{np.mean(mask):.3f} of the mask is kept, expected {1 - p:.3f}."
     return ""
 
@@ -176,22 +176,6 @@ def test_a_function_that_ignores_its_generator_is_told_to_use_it():
     for verdict in both(COIN, ignores, REPEATED):
         assert "returned different results" in verdict.failures[0].problem
         assert "draw every random number from the `rng`" in verdict.failures[0].hint
-
-
-def test_hoeffding_margin_gives_the_promised_false_failure_rate():
-    # 2 exp(-2 n t^2) at the margin is the chosen probability (value range 1)
-    n = 10_000
-    t = statistics.hoeffding_margin(n)
-    assert 2 * np.exp(-2 * n * t**2) == pytest.approx(statistics.FALSE_FAILURE)
-    assert statistics.hoeffding_margin(n, value_range=2.0) == pytest.approx(2 * t)
-
-
-def test_a_correct_solution_fails_the_statistical_check_rarely():
-    # 2,000 correct draws of 10,000 fair coins: the margin (about 0.043) is never exceeded
-    rng = np.random.default_rng(5)
-    means = (rng.random((2000, 10_000)) < 0.5).mean(axis=1)
-    assert all(statistics.mean_within(m, 0.5, 10_000) for m in means)
-    assert not statistics.mean_within(0.45, 0.5, 10_000)
 
 
 # ---------------------------------------------------------------- integer results

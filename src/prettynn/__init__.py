@@ -7,7 +7,7 @@ Modules, one concept each:
 - ``exercises``: the declarations, one module per chapter topic.
 - ``grading``: the harness that runs a student's function on cases and returns a verdict.
 - ``checks``: the visible checks a student runs in a notebook.
-- ``statistics``: tolerances for checking random outputs.
+- ``tolerances``: tolerances for checking random outputs.
 - ``gradcheck``: numerical gradients and relative errors.
 - ``data``: the data sets the chapters use (offline).
 - ``training``: layers built from the reader's own functions, SGD, the training loop, plots.

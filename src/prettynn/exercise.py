@@ -97,8 +97,8 @@ class Property:
     ``check(case, outputs)`` receives the case and the returned components (a tuple, in
     the order of ``Exercise.outputs``) and returns one sentence naming what is wrong, or
     ''. ``hint`` says what to fix. Statistical properties choose their tolerance with
-    ``prettynn.statistics`` so that a correct solution fails by chance with probability
-    below ``statistics.FALSE_FAILURE``.
+    ``prettynn.tolerances`` so that a correct solution fails by chance with probability
+    below ``tolerances.FALSE_FAILURE``.
     """
 
     name: str

@@ -10,7 +10,7 @@ How often a correct ``dropout`` fails by chance. Two kinds of check are random:
   ``1 - p`` and the mask's mean with 1. The mask entries of a correct solution are
   independent and bounded (in ``[0, 1]`` for the kept indicator, in ``[0, 1 / (1 - p)]``
   for the mask), so Hoeffding's inequality bounds the chance that their mean strays
-  beyond ``statistics.hoeffding_margin`` by ``statistics.FALSE_FAILURE = 1e-8``;
+  beyond ``tolerances.hoeffding_margin`` by ``tolerances.FALSE_FAILURE = 1e-8``;
 - *rows mix* and *columns mix* ask every row (example) and every column (feature) of the
   mask, seen as ``(N, -1)``, to hold both kept and dropped elements. A line of ``m``
   independent elements is all kept or all dropped with probability ``(1 - p)**m + p**m``,
@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import statistics
+from .. import tolerances
 from ..exercise import Case, Exercise, Mistake, Property, register
 from . import _torch
 from ._cases import as_float32, normal, readable, shape_text, visible_rng
@@ -103,13 +103,13 @@ def _unmixed_chance(p: float, count: int, length: int) -> float:
 
 def mixing_is_checked(case: Case) -> tuple[bool, bool]:
     """Whether rows and whether columns are required to mix kept and dropped elements: only
-    where a correct mask fails with probability below ``statistics.FALSE_FAILURE``."""
+    where a correct mask fails with probability below ``tolerances.FALSE_FAILURE``."""
     if not _random_training(case):
         return False, False
     p = arguments(case)["p"]
     rows, length = _lines(np.shape(arguments(case)["x"]))
-    return (_unmixed_chance(p, rows, length) < statistics.FALSE_FAILURE,
-            _unmixed_chance(p, length, rows) < statistics.FALSE_FAILURE)
+    return (_unmixed_chance(p, rows, length) < tolerances.FALSE_FAILURE,
+            _unmixed_chance(p, length, rows) < tolerances.FALSE_FAILURE)
 
 
 def statistical_checks(case: Case) -> int:
@@ -198,8 +198,8 @@ def _keep_rate(case, outputs) -> str:
         return ""
     p = arguments(case)["p"]
     kept = _kept(outputs[1])
-    if not statistics.mean_within(float(kept.mean()), 1 - p, kept.size):
-        margin = statistics.hoeffding_margin(kept.size)
+    if not tolerances.mean_within(float(kept.mean()), 1 - p, kept.size):
+        margin = tolerances.hoeffding_margin(kept.size)
         return (f"the mask keeps a fraction {kept.mean():.3f} of the elements; with p = {p:g} it should keep "
                 f"about 1 - p = {1 - p:.3f} (within {margin:.3f}).")
     return ""
@@ -223,7 +223,7 @@ def _mean_preserved(case, outputs) -> str:
         return ""
     p = arguments(case)["p"]
     mask = np.asarray(outputs[1], dtype=np.float64)
-    if not statistics.mean_within(float(mask.mean()), 1.0, mask.size, value_range=1 / (1 - p)):
+    if not tolerances.mean_within(float(mask.mean()), 1.0, mask.size, value_range=1 / (1 - p)):
         return f"the mask's mean is {mask.mean():.3f}; it should be about 1, so that E[out] = x."
     return ""
 
