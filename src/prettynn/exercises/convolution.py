@@ -162,27 +162,28 @@ CORR2D_MISTAKES = (
 )
 
 
-def _size(input_size, kernel_size, stride, padding, dilation, rounding):
-    """``rounding((input_size + 2 padding - dilation (kernel_size - 1) - 1) / stride) + 1``."""
-    return rounding((input_size + 2 * padding - dilation * (kernel_size - 1) - 1) / stride) + 1
+def _starts(input_size, kernel_size, padding, dilation):
+    """How many positions a window can start from, minus one, read from torch (its count at stride 1):
+    the mistakes below divide it by the stride in their own wrong ways."""
+    return torch_conv2d_output_size(input_size, kernel_size, 1, padding, dilation) - 1
 
 
 OUTPUT_SIZE_MISTAKES = (
     Mistake("ceil", "you counted one window too many where the stride does not fit evenly: the last window you "
                     "count sticks out past the end of the padded input, and every window must fit inside it.",
             output=lambda input_size, kernel_size, stride=1, padding=0, dilation=1:
-            _size(input_size, kernel_size, stride, padding, dilation, math.ceil)),
+            math.ceil(_starts(input_size, kernel_size, padding, dilation) / stride) + 1),
     Mistake("true division", "your size has a fractional part: it is a count of window positions, a whole number.",
             output=lambda input_size, kernel_size, stride=1, padding=0, dilation=1:
-            _size(input_size, kernel_size, stride, padding, dilation, float)),
+            _starts(input_size, kernel_size, padding, dilation) / stride + 1),
     Mistake("padding counted once", "you counted the padding zeros of one end of the axis only: padding p goes at "
                                     "both ends (some tutorials write P for the total of both ends instead).",
             output=lambda input_size, kernel_size, stride=1, padding=0, dilation=1:
-            _size(input_size - padding, kernel_size, stride, padding, dilation, math.floor)),
+            (_starts(input_size, kernel_size, padding, dilation) - padding) // stride + 1),
     Mistake("dilation ignored", "your count ignores the dilation: with dilation d the taps are d positions apart, "
                                 "so a window spans more positions than the kernel has taps.",
             output=lambda input_size, kernel_size, stride=1, padding=0, dilation=1:
-            _size(input_size, kernel_size, stride, padding, 1, math.floor)),
+            _starts(input_size, kernel_size, padding, 1) // stride + 1),
 )
 
 CONV2D_MISTAKES = (

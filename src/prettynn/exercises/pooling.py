@@ -11,18 +11,28 @@ from ._cases import as_float32, pair, shape_text, visible_rng
 ASSIGNMENT = "05_pooling"
 
 
-def pool_output_size(size: int, kernel: int, stride: int, padding: int, dilation: int = 1,
-                     ceil_mode: bool = False, drop_rule: bool = True) -> int:
-    """Output length of a pooling along one axis, as torch computes it.
+def torch_pool_output_size(size: int, kernel: int, stride: int, padding: int, dilation: int = 1,
+                           ceil_mode: bool = False) -> int:
+    """Output length of a max pooling along one axis, read from torch's own output shape; 0 when torch
+    finds no window that fits (``padding`` must be at most half the kernel, as torch requires)."""
+    import torch
+    import torch.nn.functional as F
 
-    ``drop_rule=False`` keeps a ceil-mode last window that starts in the right padding
-    (what torch does not do; used by a known mistake).
-    """
-    span = size + 2 * padding - dilation * (kernel - 1) - 1
-    out = (-(-span // stride) if ceil_mode else span // stride) + 1
-    if ceil_mode and drop_rule and (out - 1) * stride >= size + padding:
-        out -= 1
-    return out
+    try:
+        out = F.max_pool1d(torch.zeros(1, 1, size), kernel, stride, padding, dilation, ceil_mode=ceil_mode)
+    except RuntimeError as error:
+        if "output size" not in str(error):
+            raise
+        return 0
+    return int(out.shape[-1])
+
+
+def ceil_size_kept(size: int, kernel: int, stride: int, padding: int, dilation: int = 1) -> int:
+    """The ceil-mode length if a last window starting in the right padding were kept (torch drops it;
+    a known mistake keeps it): rounding up the positions a window can start from, which torch counts
+    with stride 1."""
+    starts = torch_pool_output_size(size, kernel, 1, padding, dilation) - 1
+    return -(-starts // stride) + 1
 
 
 # ---------------------------------------------------------------- torch references
@@ -85,7 +95,7 @@ def _zero_padded_max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, 
 
 def _kept_sizes(x, kernel_size, stride, padding, dilation, ceil_mode) -> tuple[int, int]:
     """The output size when ceil mode keeps a last window that starts in the right padding."""
-    return tuple(pool_output_size(n, *axis, ceil_mode=ceil_mode, drop_rule=False)
+    return tuple(ceil_size_kept(n, *axis) if ceil_mode else torch_pool_output_size(n, *axis)
                  for n, axis in zip(x.shape[2:], _axes(kernel_size, stride, padding, dilation)))
 
 
@@ -341,8 +351,8 @@ def _pool_config(rng, index: int, dilated: bool) -> tuple[object, dict, tuple, s
         padding = padding if as_pair else (padding[0],) * 2
         dilation = draw(1, 4) if dilated and index % 3 != 2 else (1, 1)
         shape = (int(rng.integers(1, 3)), int(rng.integers(1, 4)), int(rng.integers(3, 10)), int(rng.integers(3, 10)))
-        sizes = [(pool_output_size(size, *args, ceil_mode=False), pool_output_size(size, *args, ceil_mode=True),
-                  pool_output_size(size, *args, ceil_mode=True, drop_rule=False))
+        sizes = [(torch_pool_output_size(size, *args), torch_pool_output_size(size, *args, ceil_mode=True),
+                  ceil_size_kept(size, *args))
                  for size, args in zip(shape[2:], zip(kernel, stride, padding, dilation))]
         if min(floor for floor, _, _ in sizes) < 1:
             continue
