@@ -21,15 +21,18 @@ c.CourseDirectory.db_url = "sqlite:///autograde/gradebook.db?timeout=120"
 # Generating the release: no outputs in the committed notebooks.
 c.ClearOutput.enabled = True
 
-# Autograding, protected (prettynn.course.protected_autograde). A submission is read even
+# Autograding, protected (one plugin per module of prettynn.course). A submission is read even
 # when it is not valid JSON, rebuilt on the release (missing, duplicated or reordered
 # cells, edited metadata, another kernel), and each exercise's solution cell runs alone
 # in a sandbox; verdicts are computed in nbgrader's own process, against torch. The
 # notebook itself is never executed, so there is no `Execute` step.
-PROTECTED = "prettynn.course.protected_autograde"
-c.Autograde.exporter_class = f"{PROTECTED}.TolerantNotebookExporter"
+# The order matters and tests/test_nbgrader_config.py checks it: RebuildFromRelease before every
+# other sanitizer (they must see the rebuilt notebook), GradeInSandbox first among the autograde
+# steps (LimitOutput and SaveAutoGrades read what it writes), no Execute anywhere.
+COURSE = "prettynn.course"
+c.Autograde.exporter_class = f"{COURSE}.tolerantnotebookexporter.TolerantNotebookExporter"
 c.Autograde.sanitize_preprocessors = [
-    f"{PROTECTED}.RebuildFromRelease",
+    f"{COURSE}.rebuildfromrelease.RebuildFromRelease",
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
@@ -37,7 +40,7 @@ c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.Autograde.autograde_preprocessors = [
-    f"{PROTECTED}.GradeInSandbox",
+    f"{COURSE}.gradeinsandbox.GradeInSandbox",
     "nbgrader.preprocessors.LimitOutput",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",

@@ -6,7 +6,7 @@ import nbformat
 import pytest
 
 from prettynn.course import exercise_cells, notebooks
-from prettynn.course.protected_autograde import graded_calls
+from prettynn.course.notebook_regions import graded_calls
 from prettynn.exercise import all_exercises, get
 
 NAMES = [exercise.name for exercise in all_exercises("01_linear")]

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from prettynn.course import notebook_regions
+import pytest
+
+from prettynn.course import notebook_regions, notebooks
+from prettynn.course.notebook_regions import graded_calls
+from prettynn.exercise import all_exercises
+
+from .conftest import ROOT
 
 CELL = '''def relu(x):
     """Doc."""
@@ -31,3 +37,15 @@ def test_the_functions_a_cell_defines_at_top_level():
     source = CELL + "    def nested(z):\n        return z\nclass Layer:\n    def forward(self):\n        pass\n"
     assert notebook_regions.defined_functions(source) == ["relu", "helper"]
     assert notebook_regions.defines(source, "relu") and not notebook_regions.defines(source, "nested")
+
+
+@pytest.mark.parametrize("chapter", notebooks.chapters(ROOT))
+def test_the_hidden_test_cells_name_their_exercise_and_seed(chapter):
+    source = notebooks.read(notebooks.source_path(ROOT, chapter))
+    calls = [call for cell in source.cells if notebooks.is_test(cell) for call in graded_calls(cell.source)]
+    assert [name for name, _ in calls] == [exercise.name for exercise in all_exercises(chapter)]
+    assert len({seed for _, seed in calls}) == len(calls)
+
+
+def test_graded_calls_ignore_code_that_does_not_parse():
+    assert graded_calls("grade('relu', relu, seed=1") == []

@@ -1,13 +1,11 @@
-"""The pieces of the protected autograde that need no nbgrader run."""
+"""prettynn.course.rebuildfromrelease: where a student's code is found, and what the notes say."""
 
 from __future__ import annotations
 
 import nbformat
-import pytest
 
 from prettynn.course import notebooks
-from prettynn.course.protected_autograde import _code_for, _structure_notes, graded_calls
-from prettynn.exercise import all_exercises
+from prettynn.course.rebuildfromrelease import _code_for, _structure_notes
 
 from .conftest import ROOT
 
@@ -15,18 +13,6 @@ from .conftest import ROOT
 def release():
     """The 01_linear release notebook."""
     return notebooks.read(notebooks.release_path(ROOT, "01_linear"))
-
-
-@pytest.mark.parametrize("chapter", notebooks.chapters(ROOT))
-def test_the_hidden_test_cells_name_their_exercise_and_seed(chapter):
-    source = notebooks.read(notebooks.source_path(ROOT, chapter))
-    calls = [call for cell in source.cells if notebooks.is_test(cell) for call in graded_calls(cell.source)]
-    assert [name for name, _ in calls] == [exercise.name for exercise in all_exercises(chapter)]
-    assert len({seed for _, seed in calls}) == len(calls)
-
-
-def test_graded_calls_ignore_code_that_does_not_parse():
-    assert graded_calls("grade('relu', relu, seed=1") == []
 
 
 def code_cell(source: str, grade_id: str = "") -> nbformat.NotebookNode:

@@ -8,7 +8,7 @@ Outcomes come from two places. In the student's notebook, the visible checks
 (``prettynn.checks``) call the function in-process (``evaluate``), on fresh copies of the
 inputs, with printing and warnings captured and a watch for calls into torch. When the
 course autogrades, the function runs in a sandbox (``prettynn.sandbox``) and nbgrader's
-process judges what came back (``prettynn.course.protected_autograde``).
+process judges what came back (``prettynn.course.gradeinsandbox``).
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 
 BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
@@ -65,3 +66,19 @@ def strip_solution_delimiters(source: str) -> str:
 def has_marker(source: str) -> bool:
     """True when ``source`` still contains a solution or hidden-test delimiter."""
     return any(marker in source for marker in (BEGIN_HIDDEN, END_HIDDEN, BEGIN_SOLUTION, END_SOLUTION))
+
+
+def graded_calls(source: str) -> list[tuple[str, int]]:
+    """The ``grade("name", fn, seed=S)`` calls of a test cell, as ``(name, seed)`` pairs."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    calls = []
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and getattr(node.func, "id", "") == "grade" and node.args
+                and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+            seed = next((k.value.value for k in node.keywords if k.arg == "seed"
+                         and isinstance(k.value, ast.Constant)), 0)
+            calls.append((node.args[0].value, int(seed)))
+    return calls
