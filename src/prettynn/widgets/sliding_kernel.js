@@ -154,9 +154,13 @@ function wrap(terms, first, width, joint = " + ") {
   const lines = [];
   let line = first;
   terms.forEach((term, index) => {
-    const piece = (index ? joint : "") + term;
-    if (line.length + piece.length > width && line.trim()) { lines.push(line); line = "    "; }
-    line += piece;
+    const sep = index ? joint : "";
+    if (line.length + sep.length + term.length > width && line.trim()) {
+      lines.push(line + sep.trimEnd()); // the separator ends the line, the next one starts with a term
+      line = "    " + term;
+    } else {
+      line += sep + term;
+    }
   });
   lines.push(line);
   return lines;
