@@ -32,9 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.results_file import save  # noqa: E402
-from prettynn.course.references import reference_sources, supplied_for  # noqa: E402
-from prettynn.exercise import get  # noqa: E402
-from prettynn.grading import Verdict, judge  # noqa: E402
+from prettynn.course.references import instructor_functions, reference_sources, supplied_for  # noqa: E402
+from prettynn.model import get  # noqa: E402
+from prettynn.judging import Verdict, judge  # noqa: E402
 from prettynn.sandbox.runner import Limits, run_solution  # noqa: E402
 
 CHAPTER = "04_convolution"
@@ -42,22 +42,9 @@ EXERCISES = ("corr2d", "conv2d_output_size", "conv2d", "conv2d_backward")
 SHAPE = {"N": 32, "C_in": 16, "C_out": 32, "H": 32, "W": 32, "kernel": 3, "padding": 1}
 
 
-def define(name: str, sources: dict, functions: dict):
-    """The solution ``name`` from ``sources``, defined with the functions it uses (from ``functions``)."""
-    import math
-
-    namespace = {"np": np, "math": math, **{used: functions[used] for used in get(name).uses}}
-    exec(compile(sources[name], f"<{name}>", "exec"), namespace)  # noqa: S102 (the course's own solutions)
-    return namespace[name]
-
-
 def reference_functions() -> dict:
-    """The instructor's solutions of the chapter, by name, each with the instructor's versions of what it uses."""
-    sources = reference_sources(ROOT, CHAPTER)
-    functions: dict = {}
-    for name in EXERCISES:  # in an order where every used function comes first
-        functions[name] = define(name, sources, functions)
-    return functions
+    """The instructor's solutions of the chapter, by name, defined as the grader defines them."""
+    return instructor_functions(ROOT, EXERCISES)
 
 
 def loop_sources() -> dict:

@@ -88,7 +88,7 @@ ATTACKS = [
     Attack("replace-checker", "hooks that replace checker functions in other modules at import time", "relu",
            "import sys, importlib.abc\n"
            "def full_marks(name, fn, seed=0):\n"
-           "    return float(sys.modules['prettynn.exercise'].get(name).points)\n"
+           "    return float(sys.modules['prettynn.model'].get(name).points)\n"
            "class PatchOnImport(importlib.abc.MetaPathFinder):\n"
            "    def find_spec(self, name, path, target=None):\n"
            "        grading = sys.modules.get('prettynn.grading')\n"

@@ -43,25 +43,13 @@ def root() -> Path:
 
 
 def instructor_functions(chapter: str | None = None) -> dict:
-    """The instructor's solutions (of one chapter, or all), by function name, from solutions/: each
-    defined in its own namespace with the instructor's versions of the functions it ``uses``, as
-    the grader defines them."""
-    from prettynn.course import notebooks
-    from prettynn.exercise import get
+    """The instructor's solutions (of one chapter, or all), by function name, from solutions/,
+    defined as the grader defines them (``prettynn.course.references.instructor_functions``)."""
+    from prettynn.course import notebooks, references
 
-    sources: dict = {}
-    for name in notebooks.chapters(ROOT):
-        sources.update(notebooks.solution_sources(notebooks.read(notebooks.source_path(ROOT, name))))
-    functions: dict = {}
-
-    def define(name: str):
-        if name not in functions:
-            supplied = {used: define(used) for used in get(name).uses}
-            functions[name] = load_functions(sources[name], supplied)[name]
-        return functions[name]
-
-    wanted = notebooks.solution_sources(notebooks.read(notebooks.source_path(ROOT, chapter))) if chapter else sources
-    return {name: define(name) for name in wanted}
+    chapters = [chapter] if chapter else notebooks.chapters(ROOT)
+    names = [name for each in chapters for name in references.reference_sources(ROOT, each)]
+    return references.instructor_functions(ROOT, names)
 
 
 @pytest.fixture(scope="session")
@@ -82,7 +70,7 @@ def alternative_solutions() -> dict:
     """Correct solutions written differently (loops, einsum, logaddexp), of every chapter: the
     replaced cells of each sample expected to get full marks. Each runs in a namespace of its
     own plus the instructor's solutions of the functions its exercise may use."""
-    from prettynn.exercise import get
+    from prettynn.model import get
 
     references = instructor_functions()
     namespace: dict = {}

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from prettynn.exercise import get
+from prettynn.model import get
 from prettynn.exercises import linear  # noqa: F401 (registers the chapter's exercises)
 
 EXERCISES = ("linear", "linear_backward", "relu", "relu_backward", "cross_entropy", "cross_entropy_backward")

@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 from prettynn import tolerances
-from prettynn.exercise import get
+from prettynn.model import get
 from prettynn.exercises import dropout as declarations
-from prettynn.grading import evaluate, hidden_verdict
+from prettynn.feedback import case_report
+from prettynn.judging import evaluate, hidden_verdict
 from prettynn.training import Dropout
 
 from .conftest import load_functions
@@ -112,7 +113,7 @@ def test_typical_wrong_dropout_fails_a_visible_case_with_its_hint_and_loses_poin
     student = load_functions(source)["dropout"]
     visible = evaluate(EXERCISE, student, EXERCISE.visible_cases())
     assert not visible.all_passed, f"no visible case catches {mistake!r}"
-    assert any(hint in result.hint for result in visible.failures), [r.report() for r in visible.failures]
+    assert any(hint in result.hint for result in visible.failures), [case_report(r) for r in visible.failures]
     assert hidden_verdict("dropout", student).points() < EXERCISE.points
 
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from prettynn.exercise import get
+from prettynn.model import get
 from prettynn.exercises import normalization as declarations
-from prettynn.grading import evaluate, hidden_verdict
+from prettynn.feedback import case_report
+from prettynn.judging import evaluate, hidden_verdict
 
 from .conftest import load_functions
 
@@ -188,7 +189,7 @@ def test_running_update_hints_do_not_name_other_mistakes():
 def test_batch_norm_mistakes_get_their_hints(old, new, hint):
     verdict = visible("batch_norm", variant(old, new))
     assert not verdict.all_passed
-    assert hints(verdict) == {hint}, [r.report() for r in verdict.failures]
+    assert hints(verdict) == {hint}, [case_report(r) for r in verdict.failures]
 
 
 WRONG_AXES = '''
@@ -215,7 +216,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
 def test_statistics_over_the_wrong_axes_get_their_hint(axes):
     verdict = visible("batch_norm", WRONG_AXES.replace("AXES", axes))
     assert not verdict.all_passed
-    assert hints(verdict) == {declarations.WRONG_AXES_HINT}, [r.report() for r in verdict.failures]
+    assert hints(verdict) == {declarations.WRONG_AXES_HINT}, [case_report(r) for r in verdict.failures]
 
 
 BACKWARD = '''
@@ -249,7 +250,7 @@ def test_batch_norm_backward_mistakes_get_their_hints(old, new, hint):
     assert old in BACKWARD
     verdict = visible("batch_norm_backward", BACKWARD.replace(old, new))
     assert not verdict.all_passed
-    assert hints(verdict) == {hint}, [r.report() for r in verdict.failures]
+    assert hints(verdict) == {hint}, [case_report(r) for r in verdict.failures]
 
 
 LAYER_NORM = '''
@@ -275,7 +276,7 @@ def test_layer_norm_mistakes_get_their_hints(old, new, hint):
     assert visible("layer_norm", LAYER_NORM).all_passed
     verdict = visible("layer_norm", LAYER_NORM.replace(old, new))
     assert not verdict.all_passed
-    assert hints(verdict) == {hint}, [r.report() for r in verdict.failures]
+    assert hints(verdict) == {hint}, [case_report(r) for r in verdict.failures]
 
 
 # ---------------------------------------------------------------- the BatchNorm layer of prettynn.training

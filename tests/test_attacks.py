@@ -22,7 +22,7 @@ from bs4 import BeautifulSoup
 from prettynn.compare import preview
 from prettynn.course import notebooks, samples
 from prettynn.course.notebook_regions import graded_calls
-from prettynn.exercise import all_exercises
+from prettynn.model import all_exercises
 
 from .attacks import ATTACKS, COURSE_PLACEHOLDER, WARNING_RELU, Attack
 from .conftest import ROOT

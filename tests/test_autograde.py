@@ -11,7 +11,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from prettynn.course import notebooks, samples
-from prettynn.exercise import all_exercises
+from prettynn.model import all_exercises
 
 from .browser import LEFTOVER_TEX, MATH_TYPESET, browser, open_offline, settled  # noqa: F401  (browser: a fixture)
 from .conftest import ROOT

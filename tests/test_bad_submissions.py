@@ -13,7 +13,7 @@ import subprocess
 import pytest
 
 from prettynn.course import notebooks, samples
-from prettynn.exercise import all_exercises
+from prettynn.model import all_exercises
 
 from .course import copy_course, environment, file_digests, graded_scores, nbgrader, nbgrader_command
 

@@ -179,9 +179,9 @@ def test_locked_database_is_retried_once(root, tmp_path, monkeypatch):
 
     monkeypatch.setattr(batch, "run_nbgrader", fake_nbgrader)
     assignment = batch.load_assignment(course, CHAPTER)
-    outcome = batch.grade_student(assignment, "sample-correct", False, "digest")
-    assert (outcome.status, outcome.exit_code) == ("graded", 0)
-    assert outcome.notes == ["nbgrader was retried once after 'database is locked'"]
+    result = batch.autograde_student(assignment, "sample-correct", False, "digest")
+    assert (result.status, result.exit_code) == ("graded", 0)
+    assert result.notes == ["nbgrader was retried once after 'database is locked'"]
     assert json.loads((course / REPORTS / "sample-correct" / "done.json").read_text())["fingerprint"] == "digest"
 
 
@@ -203,8 +203,8 @@ def test_a_student_a_shard_did_not_grade_is_graded_alone(root, tmp_path, monkeyp
         return 0 if len(graded) > 1 or "--student=*" not in arguments else 1
 
     monkeypatch.setattr(batch, "run_nbgrader", fake_nbgrader)
-    outcomes = batch.grade_shard(assignment, shard, shard + ["someone-else"], False, dict.fromkeys(shard, "d"))
-    assert [(o.student, o.status) for o in outcomes] == [(s, "graded") for s in shard]
+    results = batch.autograde_shard(assignment, shard, shard + ["someone-else"], False, dict.fromkeys(shard, "d"))
+    assert [(o.student, o.status) for o in results] == [(s, "graded") for s in shard]
     assert calls[0][2] == "--student=*" and calls[0][3].endswith("=someone-else")
     assert calls[1][2] == "--student=sample-correct"
     assert len(calls) == 2

@@ -17,7 +17,7 @@ import nbformat
 import pytest
 
 from prettynn.course import notebooks, samples
-from prettynn.exercise import get
+from prettynn.model import get
 
 from .cells import BACKWARD_WITH_HELPER, SOFTMAX_CELL
 from .course import copy_course, graded_scores, nbgrader

@@ -48,7 +48,7 @@ def test_unknown_exercise_lists_known_names():
 
 
 def test_a_failed_check_lists_every_visible_case():
-    from prettynn.exercise import get
+    from prettynn.model import get
 
     with pytest.raises(CheckFailure) as failure:
         check("linear_backward", lambda g, x, w, bias=None: (g @ w, g.T @ x, None if bias is None else g.mean(0)))

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from prettynn.course import book_pages, exercise_cells, notebook_regions, notebooks, samples
-from prettynn.exercise import all_exercises
+from prettynn.model import all_exercises
 
 from .conftest import ROOT
 from .course import copy_course, nbgrader

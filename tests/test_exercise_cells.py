@@ -7,7 +7,7 @@ import pytest
 
 from prettynn.course import exercise_cells, notebooks
 from prettynn.course.notebook_regions import graded_calls
-from prettynn.exercise import all_exercises, get
+from prettynn.model import all_exercises, get
 
 NAMES = [exercise.name for exercise in all_exercises("01_linear")]
 

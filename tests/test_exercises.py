@@ -12,8 +12,10 @@ import copy
 import numpy as np
 import pytest
 
-from prettynn.exercise import all_exercises, get
-from prettynn.grading import evaluate, hidden_verdict, invisible_to_torch_watch
+from prettynn.model import all_exercises, get
+from prettynn.calling import invisible_to_torch_watch
+from prettynn.feedback import case_report
+from prettynn.judging import evaluate, hidden_verdict
 
 EXERCISES = [exercise.name for exercise in all_exercises()]
 
@@ -21,7 +23,7 @@ EXERCISES = [exercise.name for exercise in all_exercises()]
 @pytest.mark.parametrize("name", EXERCISES)
 def test_reference_solution_gets_full_marks(name, reference_solutions):
     verdict = hidden_verdict(name, reference_solutions[name], seed=7)
-    assert verdict.all_passed, [r.report() for r in verdict.failures[:2]]
+    assert verdict.all_passed, [case_report(r) for r in verdict.failures[:2]]
     assert verdict.points() == get(name).points
 
 
@@ -29,7 +31,7 @@ def test_reference_solution_gets_full_marks(name, reference_solutions):
 def test_differently_written_solution_gets_full_marks(name, alternative_solutions):
     assert name in alternative_solutions, f"no sample with expect = 'full' in autograde/samples/ replaces {name}"
     verdict = hidden_verdict(name, alternative_solutions[name], seed=7)
-    assert verdict.all_passed, [r.report() for r in verdict.failures[:2]]
+    assert verdict.all_passed, [case_report(r) for r in verdict.failures[:2]]
 
 
 FLOAT_EXERCISES = [exercise.name for exercise in all_exercises() if exercise.kind != "integer"]
@@ -81,7 +83,7 @@ def test_known_mistake_fails_with_its_hint(name, mistake_name, reference_solutio
     visible = evaluate(exercise, student, exercise.visible_cases())
     assert not visible.all_passed, f"no visible case catches {mistake_name!r}"
     assert any(result.hint == mistake.hint for result in visible.failures), \
-        f"no visible failure names {mistake_name!r}: {[r.report() for r in visible.failures]}"
+        f"no visible failure names {mistake_name!r}: {[case_report(r) for r in visible.failures]}"
     assert hidden_verdict(name, student).points() < exercise.points
 
 

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from prettynn.checks import CheckFailure, check
-from prettynn.exercise import get
+from prettynn.model import get
 from prettynn.exercises import linear as declarations
-from prettynn.grading import evaluate, hidden_verdict, invisible_to_torch_watch
+from prettynn.calling import invisible_to_torch_watch
+from prettynn.judging import evaluate, hidden_verdict
 
 from .conftest import load_functions
 

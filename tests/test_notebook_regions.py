@@ -6,7 +6,7 @@ import pytest
 
 from prettynn.course import notebook_regions, notebooks
 from prettynn.course.notebook_regions import graded_calls
-from prettynn.exercise import all_exercises
+from prettynn.model import all_exercises
 
 from .conftest import ROOT
 

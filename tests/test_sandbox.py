@@ -9,8 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from prettynn.exercise import get
-from prettynn.grading import Foreign, judge
+from prettynn.model import get
+from prettynn.judging import judge
+from prettynn.outcome import Foreign
 from prettynn.sandbox.runner import Limits, bubblewrap_works, run_solution
 
 RELU = get("relu")

@@ -24,19 +24,14 @@ import linecache
 import re
 import sys
 
-# The references are torch computations: load torch once, when the notebook's setup cell
-# imports this module, so that each check cell runs in well under a second. They work on
-# arrays of a few hundred numbers, where a second thread only costs: on a busy 2-core
-# machine a stand-in's call took 2-10 ms with two threads and under 0.1 ms with one.
-import torch
-
-torch.set_num_threads(1)
+import functools
 
 from . import __version__
-from .exercise import Exercise, get
-from .grading import UNDEFINED_NAME, Verdict, evaluate, invisible_to_torch_watch
+from .calling import invisible_to_torch_watch
+from .feedback import BOLD, GREEN, RED, RESET, failure_message, pass_message
+from .judging import UNDEFINED_NAME, Verdict, evaluate
+from .model import Exercise, get
 
-RED, GREEN, BOLD, RESET = "\x1b[31m", "\x1b[32m", "\x1b[1m", "\x1b[0m"
 GRADED_MODULES = frozenset(sys.stdlib_module_names) | {"numpy"}
 MISSING_MODULE = re.compile(r"No module named '(\w+)")
 
@@ -74,27 +69,6 @@ def ready() -> None:
     print(f"{GREEN}✔{RESET} Ready (prettynn {__version__}): write each exercise, then run its check.")
 
 
-def pass_message(verdict: Verdict) -> str:
-    """The one line a check prints when every visible case passes (without its ✔)."""
-    return f"{verdict.exercise.name}: all {verdict.total} visible cases pass (grading tries many more)."
-
-
-def failure_message(verdict: Verdict) -> str:
-    """The message of a failed check: every visible case as ✔ or ✘ (with the problem of each
-    failure), then the first failure in full."""
-    first = verdict.failures[0]
-    name = verdict.exercise.name
-    lines = [f"{name}: {verdict.passed} of {verdict.total} visible cases pass."]
-    for number, result in enumerate(verdict.results, 1):
-        mark = f"{GREEN}✔{RESET}" if result.passed else f"{RED}✘{RESET}"
-        problem = "" if result.passed else f": {result.problem}"
-        lines.append(f"  {mark} {number}. {result.case.description}{problem}")
-    lines += ["", f"{name}: case {verdict.results.index(first) + 1} of {verdict.total} failed.", first.report()]
-    other_hints = sorted({r.hint for r in verdict.failures[1:] if r.hint and r.hint != first.hint})
-    lines += [f"hint for another failed case: {hint}" for hint in other_hints]
-    return "\n".join(lines)
-
-
 # ---------------------------------------------------------------- the cell, as graded
 
 
@@ -126,10 +100,25 @@ class _NothingIPython:
         return self
 
 
+@functools.cache
+def references_ready() -> None:
+    """Import torch for the references, once, on one thread.
+
+    Importing ``prettynn.checks`` stays light; the first check (or stand-in) pays for torch.
+    The references work on arrays of a few hundred numbers, where a second thread only
+    costs: on a busy 2-core machine a stand-in's call took 2-10 ms with two threads and
+    under 0.1 ms with one.
+    """
+    import torch
+
+    torch.set_num_threads(1)
+
+
 def stand_in(name: str):
     """A stand-in for graded function ``name``: its torch reference (or, for random outputs, its
     declared ``stand_in``), NumPy in and out, invisible to the torch watch (the student did not
     call torch)."""
+    references_ready()
     exercise = get(name)
     if exercise.reference is None and exercise.stand_in is None:
         raise ValueError(f"exercise {name} has no reference and declares no stand_in: nothing can stand in for it")
@@ -229,6 +218,7 @@ def _raise_grading_problem(exercise: Exercise, fn, problem: str) -> None:
 def check(name: str, fn) -> None:
     """Run the visible cases of exercise ``name`` on ``fn`` as it will be graded; raise
     ``CheckFailure`` on failure."""
+    references_ready()
     exercise = get(name)
     source = cell_source(fn)
     graded = fn

@@ -2,7 +2,7 @@
 
 Values are compared in float64 with ``|got - expected| <= atol + rtol * |expected|``
 elementwise (NumPy's ``allclose`` rule). The default tolerances suit float64 inputs;
-cases with float32 inputs declare looser ones (see ``prettynn.exercise.Case``).
+cases with float32 inputs declare looser ones (see ``prettynn.model.Case``).
 
 The contract grades values, not the dtype, so a solution may compute in float32. Where an
 output is a sum of products (a linear layer, a convolution, their gradients, an average),

@@ -63,8 +63,9 @@ def gradient_check(name: str, analytic: Callable[[], Mapping[str, np.ndarray]],
     - prints one line per gradient: ✔ or ✘, its relative error and the threshold; raises
       ``prettynn.checks.CheckFailure`` when any gradient fails
     """
-    from .checks import GREEN, RED, RESET, CheckFailure
+    from .checks import CheckFailure
     from .compare import relative_error
+    from .feedback import GREEN, RED, RESET
 
     try:
         computed, estimated = analytic(), numerical()

@@ -23,8 +23,8 @@ from pathlib import Path
 
 from .checks import CheckFailure, NotAttempted, as_graded, check, stand_in
 from .course.notebook_regions import defines
-from .exercise import get
-from .grading import evaluate
+from .model import get
+from .judging import evaluate
 
 
 def chapter_notebook(chapter: str, here: Path | None = None) -> Path | None:

@@ -80,7 +80,7 @@ class Assignment:
 
 
 @dataclasses.dataclass
-class Outcome:
+class StudentResult:
     """What happened to one student in this batch."""
 
     student: str
@@ -93,9 +93,9 @@ class Outcome:
 
 @dataclasses.dataclass
 class Batch:
-    """The result of grading an assignment: one outcome per student, and the files written."""
+    """The result of grading an assignment: one result per student, and the files written."""
 
-    outcomes: list[Outcome]
+    results: list[StudentResult]
     seconds: float
     grades_csv: Path | None
     export_log: Path
@@ -257,7 +257,7 @@ def autograde_arguments(assignment: Assignment, student: str, force: bool, stage
     return arguments
 
 
-def grade_student(assignment: Assignment, student: str, force: bool, digest: str) -> Outcome:
+def autograde_student(assignment: Assignment, student: str, force: bool, digest: str) -> StudentResult:
     """Grade one student with its own nbgrader process; record ``done.json`` when it succeeds."""
     started = time.monotonic()
     reports = assignment.reports(student)
@@ -277,16 +277,16 @@ def grade_student(assignment: Assignment, student: str, force: bool, digest: str
         notes.append(f"nbgrader was stopped after {TIMEOUT_SECONDS} s")
     if exit_code == 0:
         (reports / "done.json").write_text(json.dumps({"fingerprint": digest, "exit_code": 0, "notes": notes}))
-    return Outcome(student, "graded" if exit_code == 0 else "failed", exit_code,
+    return StudentResult(student, "graded" if exit_code == 0 else "failed", exit_code,
                    round(time.monotonic() - started, 2), notes, log_path(assignment, student))
 
 
-def grade_safely(assignment: Assignment, student: str, force: bool, digest: str) -> Outcome:
-    """``grade_student``, where an unexpected error fails that student only."""
+def autograde_safely(assignment: Assignment, student: str, force: bool, digest: str) -> StudentResult:
+    """``autograde_student``, where an unexpected error fails that student only."""
     try:
-        return grade_student(assignment, student, force, digest)
+        return autograde_student(assignment, student, force, digest)
     except Exception as error:  # noqa: BLE001 (one student's problem never stops the batch)
-        return Outcome(student, "failed", notes=[f"prettynn-course grade failed: {type(error).__name__}: {error}"],
+        return StudentResult(student, "failed", notes=[f"prettynn-course grade failed: {type(error).__name__}: {error}"],
                        log=log_path(assignment, student))
 
 
@@ -295,12 +295,12 @@ def log_path(assignment: Assignment, student: str) -> str:
     return str((assignment.reports(student) / "autograde.log").relative_to(assignment.root))
 
 
-def skipped(assignment: Assignment, student: str, digest: str, in_gradebook: set[str]) -> Outcome | None:
-    """The outcome of a student graded before from the same submission, whose grades are still there."""
+def skipped(assignment: Assignment, student: str, digest: str, in_gradebook: set[str]) -> StudentResult | None:
+    """The result of a student graded before from the same submission, whose grades are still there."""
     before = previous_run(assignment, student)
     if student not in in_gradebook or before.get("fingerprint") != digest or before.get("exit_code") != 0:
         return None
-    return Outcome(student, "skipped", 0, notes=before.get("notes", []), log=log_path(assignment, student))
+    return StudentResult(student, "skipped", 0, notes=before.get("notes", []), log=log_path(assignment, student))
 
 
 def show_progress(counts: Counter, total: int) -> None:
@@ -342,11 +342,11 @@ def graded_since(assignment: Assignment, student: str, moment: float) -> bool:
     return all(path.is_file() and path.stat().st_mtime >= moment for path in paths)
 
 
-def grade_shard(assignment: Assignment, shard: list[str], everyone: list[str], force: bool,
-                digests: dict[str, str]) -> list[Outcome]:
+def autograde_shard(assignment: Assignment, shard: list[str], everyone: list[str], force: bool,
+                digests: dict[str, str]) -> list[StudentResult]:
     """Grade the students of ``shard`` with one nbgrader process; grade alone any it did not grade."""
     if len(shard) == 1:
-        return [grade_safely(assignment, shard[0], force, digests[shard[0]])]
+        return [autograde_safely(assignment, shard[0], force, digests[shard[0]])]
     started, moment = time.monotonic(), time.time() - 1
     for student in shard:
         assignment.reports(student).mkdir(parents=True, exist_ok=True)
@@ -358,46 +358,46 @@ def grade_shard(assignment: Assignment, shard: list[str], everyone: list[str], f
         arguments.append("--force")
     run_nbgrader(assignment.root, arguments, log)
     seconds = round((time.monotonic() - started) / len(shard), 2)
-    outcomes = []
+    results = []
     for student in shard:
         if not graded_since(assignment, student, moment):
-            outcomes.append(grade_safely(assignment, student, force, digests[student]))
+            results.append(autograde_safely(assignment, student, force, digests[student]))
             continue
         if student != shard[0]:
             shutil.copyfile(log, assignment.reports(student) / "autograde.log")
         (assignment.reports(student) / "done.json").write_text(
             json.dumps({"fingerprint": digests[student], "exit_code": 0, "notes": []}))
-        outcomes.append(Outcome(student, "graded", 0, seconds, [], log_path(assignment, student)))
-    return outcomes
+        results.append(StudentResult(student, "graded", 0, seconds, [], log_path(assignment, student)))
+    return results
 
 
 def grade_shard_safely(assignment: Assignment, shard: list[str], everyone: list[str], force: bool,
-                       digests: dict[str, str]) -> list[Outcome]:
-    """``grade_shard``, where an unexpected error grades each of its students alone."""
+                       digests: dict[str, str]) -> list[StudentResult]:
+    """``autograde_shard``, where an unexpected error grades each of its students alone."""
     try:
-        return grade_shard(assignment, shard, everyone, force, digests)
+        return autograde_shard(assignment, shard, everyone, force, digests)
     except Exception:  # noqa: BLE001 (a shard's problem falls back to one process per student)
-        return [grade_safely(assignment, student, force, digests[student]) for student in shard]
+        return [autograde_safely(assignment, student, force, digests[student]) for student in shard]
 
 
-def grade_in_parallel(assignment: Assignment, digests: dict[str, str], everyone: list[str], force: bool,
-                      workers: int, counts: Counter, total: int) -> list[Outcome]:
+def autograde_in_parallel(assignment: Assignment, digests: dict[str, str], everyone: list[str], force: bool,
+                      workers: int, counts: Counter, total: int) -> list[StudentResult]:
     """Grade the students of ``digests`` (id -> submission fingerprint) with ``workers`` nbgrader processes."""
     alone = [[student] for student in digests if graded_alone(assignment, student)]
     shared = shards([student for student in digests if [student] not in alone], workers)
-    outcomes = []
+    results = []
     executor = concurrent.futures.ThreadPoolExecutor(max_workers=workers)
     try:
         futures = [executor.submit(grade_shard_safely, assignment, shard, everyone, force, digests)
                    for shard in shared + alone]
         for future in concurrent.futures.as_completed(futures):
-            for outcome in future.result():
-                outcomes.append(outcome)
-                counts[outcome.status] += 1
+            for result in future.result():
+                results.append(result)
+                counts[result.status] += 1
             show_progress(counts, total)
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
-    return outcomes
+    return results
 
 
 def export_grades(assignment: Assignment) -> tuple[Path | None, Path]:
@@ -415,18 +415,18 @@ def export_grades(assignment: Assignment) -> tuple[Path | None, Path]:
     return destination, log
 
 
-def write_summary(assignment: Assignment, outcomes: list[Outcome], seconds: float) -> Path:
+def write_summary(assignment: Assignment, results: list[StudentResult], seconds: float) -> Path:
     """Write ``batch.json``: each student's status, exit code, seconds, notes and log."""
     path = assignment.reports() / "batch.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({
         "assignment": assignment.name, "seconds": round(seconds, 2),
-        "students": [dataclasses.asdict(outcome) for outcome in sorted(outcomes, key=lambda o: o.student)],
+        "students": [dataclasses.asdict(result) for result in sorted(results, key=lambda o: o.student)],
     }, indent=1))
     return path
 
 
-def grade(root: Path, name: str, workers: int, force: bool = False) -> Batch:
+def autograde_class(root: Path, name: str, workers: int, force: bool = False) -> Batch:
     """Grade every submission of assignment ``name``, export the grades and write the class report."""
     started = time.monotonic()
     assignment = load_assignment(root, name)
@@ -437,31 +437,31 @@ def grade(root: Path, name: str, workers: int, force: bool = False) -> Batch:
     in_gradebook = prepare_gradebook(assignment, students)
     digests = {student: fingerprint(assignment.folder(assignment.coursedir.submitted_directory, student))
                for student in students}
-    outcomes = [] if force else [outcome for student in students
-                                 if (outcome := skipped(assignment, student, digests[student], in_gradebook))]
-    counts = Counter(outcome.status for outcome in outcomes)
+    results = [] if force else [result for student in students
+                                 if (result := skipped(assignment, student, digests[student], in_gradebook))]
+    counts = Counter(result.status for result in results)
     show_progress(counts, len(students))
-    done = {outcome.student for outcome in outcomes}
+    done = {result.student for result in results}
     pending = {student: digest for student, digest in digests.items() if student not in done}
-    outcomes += grade_in_parallel(assignment, pending, students, force, workers, counts, len(students))
-    summary = write_summary(assignment, outcomes, time.monotonic() - started)
+    results += autograde_in_parallel(assignment, pending, students, force, workers, counts, len(students))
+    summary = write_summary(assignment, results, time.monotonic() - started)
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as exporter:  # both only read the gradebook
         export = exporter.submit(export_grades, assignment)
         report = class_report.write_report(root, name, gradebook_url(assignment.coursedir),
                                            assignment.coursedir.course_id)
         grades_csv, export_log = export.result()
-    return Batch(sorted(outcomes, key=lambda o: o.student), round(time.monotonic() - started, 2),
+    return Batch(sorted(results, key=lambda o: o.student), round(time.monotonic() - started, 2),
                  grades_csv, export_log, report, summary)
 
 
 def summary_lines(batch: Batch, root: Path) -> list[str]:
     """What the instructor reads after a batch: counts, failures with their logs, output files."""
-    by_status = {status: [o for o in batch.outcomes if o.status == status] for status in STATUSES}
-    lines = [f"{len(batch.outcomes)} students in {batch.seconds:.1f} s: "
+    by_status = {status: [o for o in batch.results if o.status == status] for status in STATUSES}
+    lines = [f"{len(batch.results)} students in {batch.seconds:.1f} s: "
              + ", ".join(f"{len(by_status[status])} {status}" for status in STATUSES)]
-    for outcome in by_status["failed"]:
-        reason = "; ".join(outcome.notes) if outcome.exit_code is None else f"exit code {outcome.exit_code}"
-        lines.append(f"  failed: {outcome.student!r} ({reason}), log: {outcome.log}")
+    for result in by_status["failed"]:
+        reason = "; ".join(result.notes) if result.exit_code is None else f"exit code {result.exit_code}"
+        lines.append(f"  failed: {result.student!r} ({reason}), log: {result.log}")
     if batch.grades_csv is None:
         lines.append(f"grades: nbgrader export failed, log: {batch.export_log.relative_to(root)}")
     else:

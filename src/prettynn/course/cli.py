@@ -73,7 +73,7 @@ def grade_assignment(parser: argparse.ArgumentParser, args: argparse.Namespace) 
     """Run ``grade``: print its summary; exit 1 when a student or the export failed."""
     root = args.root.resolve()
     try:
-        result = batch.grade(root, args.assignment, args.workers, args.force)
+        result = batch.autograde_class(root, args.assignment, args.workers, args.force)
     except batch.GradingError as error:
         parser.exit(2, f"prettynn-course grade: error: {error}\n")
     except KeyboardInterrupt:
@@ -81,4 +81,4 @@ def grade_assignment(parser: argparse.ArgumentParser, args: argparse.Namespace) 
               file=sys.stderr)
         return 130
     print("\n".join(batch.summary_lines(result, root)))
-    return 1 if result.grades_csv is None or any(o.status == "failed" for o in result.outcomes) else 0
+    return 1 if result.grades_csv is None or any(o.status == "failed" for o in result.results) else 0

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import nbformat
 
-from ..exercise import Exercise, all_exercises
+from ..model import Exercise, all_exercises
 from . import notebook_regions, notebooks
 
 INSTRUCTORS_PAGE = "book/instructors.md"

@@ -13,8 +13,10 @@ import numpy as np
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Float, Integer
 
-from ..exercise import get
-from ..grading import CaseResult, Outcome, Verdict, hidden_report, judge
+from ..feedback import hidden_report, visible_message
+from ..judging import Verdict, judge
+from ..model import get
+from ..outcome import CaseResult, Outcome
 from ..sandbox.runner import Limits, SandboxRun, run_solution
 from . import notebooks, references
 from .grading_notes import coursedir_of, notes_of
@@ -36,15 +38,6 @@ def _as_python(source: str) -> str:
 def _stream(text: str) -> nbformat.NotebookNode:
     """A stdout stream output."""
     return nbformat.v4.new_output("stream", name="stdout", text=text.rstrip("\n") + "\n")
-
-
-def _visible_message(verdict: Verdict) -> str:
-    """What the check cell would have printed: a pass line, or the first failure in full."""
-    from ..checks import failure_message, pass_message
-
-    if verdict.all_passed:
-        return f"✔ {pass_message(verdict)}"
-    return "✘ visible check failed\n" + failure_message(verdict)
 
 
 class GradeInSandbox(NbGraderPreprocessor):
@@ -92,7 +85,7 @@ class GradeInSandbox(NbGraderPreprocessor):
         verdict = Verdict.of(exercise, results)
         check_cell = cells.get(f"check_{name}")
         if check_cell is not None:
-            check_cell.outputs = [_stream(_visible_message(Verdict.of(exercise, results[:len(visible)])))]
+            check_cell.outputs = [_stream(visible_message(Verdict.of(exercise, results[:len(visible)])))]
         test_cell.outputs.append(_stream(hidden_report(verdict)))
         entry = {
             "exercise": name, "points": verdict.points(), "max_points": float(exercise.points),

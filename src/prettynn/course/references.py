@@ -1,6 +1,6 @@
 """The instructor's reference solutions, supplied to exercises that build on other exercises.
 
-A solution may call the graded functions its exercise ``uses`` (``prettynn.exercise``).
+A solution may call the graded functions its exercise ``uses`` (``prettynn.model``).
 When grading, the sandbox defines them from the instructor's solution cells in
 ``solutions/``, never from the student's other cells, so a mistake costs only the exercise
 that contains it. The NumPy reference solutions therefore stay in the course directory:
@@ -9,10 +9,12 @@ the package that students install holds none.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from pathlib import Path
 
-from ..exercise import Exercise, dependencies, get
+from ..model import Exercise, definition_order, dependencies, get
+from ..sandbox.child import supplied_functions
 from ..sandbox.runner import Supplied
 from . import notebooks
 
@@ -30,14 +32,29 @@ def reference_sources(root: Path, chapter: str) -> dict[str, str]:
     return notebooks.solution_sources(notebooks.read(path))
 
 
-def supplied_for(root: Path, exercise: Exercise) -> tuple[Supplied, ...]:
-    """The reference functions ``exercise`` may call, in the order the sandbox defines them."""
-    supplied = []
-    for name in dependencies(exercise):
+def supplied(root: Path, names, needed_by: str = "") -> tuple[Supplied, ...]:
+    """The instructor's solutions of ``names`` (in definition order: each after the functions it
+    uses), as the sandbox receives them; ``needed_by`` names the exercise that asked, for the error."""
+    entries = []
+    for name in names:
         used = get(name)
         source = reference_sources(Path(root), used.assignment).get(name)
         if source is None:
-            raise MissingReference(f"`{exercise.name}` uses `{name}`, but solutions/{used.assignment} has no "
-                                   f"solution cell for it")
-        supplied.append(Supplied(name, source, used.uses))
-    return tuple(supplied)
+            asker = f"`{needed_by}` uses `{name}`, but " if needed_by else ""
+            raise MissingReference(f"{asker}solutions/{used.assignment} has no solution cell for `{name}`")
+        entries.append(Supplied(name, source, used.uses))
+    return tuple(entries)
+
+
+def supplied_for(root: Path, exercise: Exercise) -> tuple[Supplied, ...]:
+    """The reference functions ``exercise`` may call, in the order the sandbox defines them."""
+    return supplied(root, dependencies(exercise), needed_by=exercise.name)
+
+
+def instructor_functions(root: Path, names) -> dict:
+    """The instructor's solutions of ``names``, by name, defined as the sandbox defines them (each in
+    its own namespace, with the instructor's versions of the functions it uses): for tests,
+    benchmarks and experiments that need the reference NumPy code."""
+    entries = supplied(root, definition_order(names))
+    functions = supplied_functions([dataclasses.asdict(entry) for entry in entries])
+    return {name: functions[name] for name in names}

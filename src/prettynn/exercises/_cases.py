@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 
 from ..compare import FLOAT32_ATOL, FLOAT32_RTOL
-from ..exercise import Case
+from ..model import Case
 
 VISIBLE_SEED = 20261123
 

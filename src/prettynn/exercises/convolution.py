@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from ..exercise import Case, Exercise, Mistake, register
+from ..model import Case, Exercise, Mistake, register
 from . import _torch
 from ._cases import as_float32, normal, pair, readable, shape_text, visible_rng
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import tolerances
-from ..exercise import Case, Exercise, Mistake, Property, register
+from ..model import Case, Exercise, Mistake, Property, register
 from . import _torch
 from ._cases import as_float32, normal, readable, shape_text, visible_rng
 

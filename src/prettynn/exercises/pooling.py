@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..exercise import Case, Exercise, Mistake, register
+from ..model import Case, Exercise, Mistake, register
 from . import _torch
 from ._cases import as_float32, pair, shape_text, visible_rng
 

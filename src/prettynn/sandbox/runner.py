@@ -37,8 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..exercise import Case
-from ..grading import Foreign, Outcome
+from ..model import Case
+from ..outcome import Foreign, Outcome
 
 CHILD = Path(__file__).with_name("child.py")
 MAX_JSON_BYTES = 1 << 20

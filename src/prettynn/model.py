@@ -228,8 +228,8 @@ def get(name: str) -> Exercise:
         raise KeyError(f"no exercise is called {name!r}; known exercises: {known}") from None
 
 
-def dependencies(exercise: Exercise) -> list[str]:
-    """Every graded function ``exercise`` may call, directly or through another, each after
+def definition_order(names) -> list[str]:
+    """``names`` and every graded function they may call, directly or through another, each after
     those it calls itself (the order in which they must be defined)."""
     order: list[str] = []
 
@@ -241,9 +241,14 @@ def dependencies(exercise: Exercise) -> list[str]:
         if name not in order:
             order.append(name)
 
-    for used in exercise.uses:
-        visit(used, (exercise.name,))
+    for name in names:
+        visit(name, ())
     return order
+
+
+def dependencies(exercise: Exercise) -> list[str]:
+    """Every graded function ``exercise`` may call, directly or through another, in definition order."""
+    return definition_order(exercise.uses)
 
 
 def all_exercises(assignment: str | None = None) -> list[Exercise]:

@@ -14,12 +14,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from prettynn import exercise as exercise_module
+from prettynn import model as model_module
 from prettynn import tolerances
 from prettynn.checks import FailsWhenGraded, check
 from prettynn.course import notebooks, references
-from prettynn.exercise import Case, Exercise, Mistake, Property, dependencies
-from prettynn.grading import Verdict, evaluate, judge
+from prettynn.model import Case, Exercise, Mistake, Property, dependencies
+from prettynn.feedback import case_report
+from prettynn.judging import Verdict, evaluate, judge
 from prettynn.sandbox.runner import Limits, Supplied, run_solution
 
 from .cells import kernel, run_cell
@@ -65,7 +66,7 @@ ACCUMULATE_CASES = [Case("positional", (np.arange(6.0).reshape(3, 2), np.ones(2)
 def test_an_argument_updated_in_place_is_compared_after_the_call():
     right = "def accumulate(x, total, momentum=0.5):\n    total[...] = (1 - momentum) * total + momentum * x.sum(0)\n    return x.mean()\n"
     for verdict in both(ACCUMULATE, right, ACCUMULATE_CASES):
-        assert verdict.all_passed, [r.report() for r in verdict.failures]
+        assert verdict.all_passed, [case_report(r) for r in verdict.failures]
 
 
 def test_rebinding_instead_of_updating_is_named():
@@ -151,7 +152,7 @@ COIN_CASES = [Case(f"shape (200, 50), p = {p}", ((200, 50), p, np.random.default
 def test_a_correct_random_output_passes_its_statistical_property():
     right = "def coin(shape, p, rng):\n    return (rng.random(shape) >= p).astype(float)\n"
     for verdict in both(COIN, right, COIN_CASES):
-        assert verdict.all_passed, [r.report() for r in verdict.failures]
+        assert verdict.all_passed, [case_report(r) for r in verdict.failures]
 
 
 def test_a_biased_random_output_fails_with_the_property_hint():
@@ -168,7 +169,7 @@ REPEATED = [Case("shape (20, 30), p = 0.5, a seeded generator, called twice", ((
 def test_a_function_that_draws_from_its_generator_repeats_with_the_same_seed():
     right = "def coin(shape, p, rng):\n    return (rng.random(shape) >= p).astype(float)\n"
     for verdict in both(COIN, right, REPEATED):
-        assert verdict.all_passed, [r.report() for r in verdict.failures]
+        assert verdict.all_passed, [case_report(r) for r in verdict.failures]
 
 
 def test_a_function_that_ignores_its_generator_is_told_to_use_it():
@@ -212,9 +213,9 @@ def twice_relu():
 
     exercise = Exercise("twice_relu", "01_linear", 1, lambda x: torch_relu(x) * 2, ("output",),
                         lambda: [Case("a vector", (np.array([-1.0, 0.0, 2.0]),))], lambda rng: [], uses=("relu",))
-    exercise_module.register(exercise)
+    model_module.register(exercise)
     yield exercise
-    del exercise_module._REGISTRY["twice_relu"]
+    del model_module._REGISTRY["twice_relu"]
 
 
 def test_the_grader_supplies_the_instructors_solution_of_a_used_function(twice_relu):
@@ -251,12 +252,12 @@ def test_the_check_names_a_graded_function_not_declared_as_used(twice_relu):
 def test_dependencies_are_ordered_and_cycles_refused(twice_relu):
     assert dependencies(twice_relu) == ["relu"]
     loop = Exercise("loop_a", "test", 1, abs, ("y",), lambda: [], lambda rng: [], uses=("loop_a",))
-    exercise_module.register(loop)
+    model_module.register(loop)
     try:
         with pytest.raises(ValueError, match="cycle"):
             dependencies(loop)
     finally:
-        del exercise_module._REGISTRY["loop_a"]
+        del model_module._REGISTRY["loop_a"]
 
 
 def test_supplied_functions_are_defined_in_order_in_the_sandbox():
@@ -269,6 +270,6 @@ def test_supplied_functions_are_defined_in_order_in_the_sandbox():
 
 def test_every_declared_use_names_a_graded_function_with_a_reference_solution():
     for chapter in notebooks.chapters(ROOT):
-        for declared in exercise_module.all_exercises(chapter):
+        for declared in model_module.all_exercises(chapter):
             supplied = references.supplied_for(ROOT, declared)  # raises MissingReference otherwise
             assert [s.name for s in supplied] == dependencies(declared)
