@@ -17,7 +17,7 @@ import pytest
 from prettynn import model as model_module
 from prettynn import tolerances
 from prettynn.checks import FailsWhenGraded, check
-from prettynn.course import notebooks, references
+from prettynn.course import references
 from prettynn.model import Case, Exercise, Mistake, Property, dependencies
 from prettynn.feedback import case_report
 from prettynn.judging import Verdict, evaluate, judge
@@ -266,10 +266,3 @@ def test_supplied_functions_are_defined_in_order_in_the_sandbox():
     verdict = sandboxed(WINDOWS, "def windows(size, kernel, stride=1):\n    return int(quadruple(size)) // 4 - kernel + 1\n",
                         [Case("stride 1", (7, 3))], supplied=(first, second), uses=("quadruple",))
     assert verdict.all_passed
-
-
-def test_every_declared_use_names_a_graded_function_with_a_reference_solution():
-    for chapter in notebooks.chapters(ROOT):
-        for declared in model_module.all_exercises(chapter):
-            supplied = references.supplied_for(ROOT, declared)  # raises MissingReference otherwise
-            assert [s.name for s in supplied] == dependencies(declared)
