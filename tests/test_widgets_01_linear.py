@@ -18,7 +18,7 @@ def explorer_text(browser, scale: float) -> str:  # noqa: F811
     """The explorer's text for the default logits, target 0, at ``scale``."""
     page = browser.new_page()
     traits = {"logits": list(DEFAULT_LOGITS), "target": 0, "scale": scale}
-    page.set_content(WIDGET_PAGE % (json.dumps(esm("softmax_explorer")), json.dumps(traits)))
+    page.set_content(WIDGET_PAGE % (json.dumps(esm("softmax")), json.dumps(traits)))
     page.wait_for_function("window.ready === true")
     text = page.locator("#root").inner_text()
     page.close()

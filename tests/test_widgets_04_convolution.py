@@ -1,4 +1,5 @@
-"""prettynn.widgets.convolution: the classes (fast) and their ES modules' arithmetic against torch (in Chromium)."""
+"""prettynn.widgets.sliding_kernel and .output_size: the classes (fast) and their ES modules' arithmetic against torch
+(in Chromium)."""
 
 import json
 
@@ -6,8 +7,8 @@ import numpy as np
 import pytest
 
 from prettynn.widgets import esm
-from prettynn.widgets.convolution import (KERNEL_SIZES, OutputSizeExplorer, SlidingKernel, default_images,
-                                          default_kernels)
+from prettynn.widgets.output_size import OutputSizeExplorer
+from prettynn.widgets.sliding_kernel import KERNEL_SIZES, SlidingKernel, default_images, default_kernels
 
 from .browser import WIDGET_PAGE, browser  # noqa: F401  (fixture)
 
@@ -53,7 +54,7 @@ def test_default_images_are_small_grids_and_kernels_come_in_every_size():
                                                       (OutputSizeExplorer, "output_size", SIZE_TRAITS)])
 def test_widgets_send_their_es_module_and_synced_traits(cls, name, traits):
     widget = cls()
-    assert widget._esm == esm(name) and "export default" in widget._esm
+    assert widget._esm == esm(name)
     for trait in traits:
         assert widget.trait_metadata(trait, "sync"), f"trait {trait} is not synced"
         assert trait in widget.keys

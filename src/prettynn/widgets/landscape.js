@@ -5,14 +5,13 @@
 // as [min, max] per probed step, final_loss, slice_loss (G x G, null where not finite), contours),
 // line_loss_kept_norms (G: the loss along direction 1 with every moved weight row rescaled to its
 // trained norm), span, probe_sizes, levels (contour levels), depth, learning_rate, batch_norm (the run shown).
+// prettynn.widgets.esm puts common.js (the helpers h, s, baseCss, outputSize, ...) before this file.
 
-const SVG = (() => { const d = document.createElement("div"); d.innerHTML = "<svg></svg>"; return d.firstChild.namespaceURI; })();
 const COLOR = {
+  ...INK,
   bn: "#0072B2",        // Okabe-Ito blue: with batch norm
   plain: "#D55E00",     // Okabe-Ito vermillion: without
   other: "#7A7A7A",     // the other run, for comparison
-  text: "#222222",
-  muted: "#555555",
   grid: "#E6E6E6",
   axis: "#444444",
   missing: "#3A3A3A",
@@ -23,36 +22,14 @@ const W = 720, H = 612;
 const PANEL = { top: 34, height: 150, width: 172, gap: 58, left: 52 };
 const SLICE = { left: 52, top: 268, size: 236 };
 
-const CSS = `
-.pnn-ls { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
-  color: ${COLOR.text}; background: #fff; max-width: 720px; width: 100%; box-sizing: border-box;
-  padding: 10px; border: 1px solid #D0D0D0; border-radius: 6px; }
-.pnn-ls * { box-sizing: border-box; }
+const CSS = baseCss(".pnn-ls", COLOR.bn) + `
 .pnn-ls .pnn-controls { display: flex; flex-wrap: wrap; gap: 8px 22px; align-items: center; }
-.pnn-ls label { display: inline-flex; align-items: center; gap: 6px; white-space: nowrap; }
-.pnn-ls select { font: inherit; padding: 2px 4px; }
-.pnn-ls input[type=checkbox] { width: 16px; height: 16px; margin: 0; accent-color: ${COLOR.bn}; }
-.pnn-ls select:focus-visible, .pnn-ls input:focus-visible { outline: 3px solid ${COLOR.text}; outline-offset: 2px; }
-.pnn-ls svg { display: block; width: 100%; height: auto; margin-top: 6px; }
-.pnn-ls svg text { font-family: inherit; }
-.pnn-ls .pnn-hint { font-size: 13px; color: ${COLOR.muted}; margin: 4px 0 0; }
+.pnn-ls label { display: inline-flex; align-items: center; gap: 6px; }
+.pnn-ls select { padding: 2px 4px; }
+.pnn-ls input[type=checkbox] { margin: 0; }
+.pnn-ls svg { margin-top: 6px; }
+.pnn-ls .pnn-hint { margin: 4px 0 0; }
 `;
-
-function node(parent, tag, attrs = {}, text = null) {
-  const e = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text !== null) e.textContent = text;
-  parent.appendChild(e);
-  return e;
-}
-
-function html(parent, tag, attrs = {}, text = null) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text !== null) e.textContent = text;
-  parent.appendChild(e);
-  return e;
-}
 
 function hexToRgb(hex) {
   const n = parseInt(hex.slice(1), 16);
@@ -126,40 +103,40 @@ function logExtent(runs, key) {
 function drawPanel(svg, index, title, key, shown, other, maxStep) {
   const x0 = PANEL.left + index * (PANEL.width + PANEL.gap), y0 = PANEL.top;
   const [p0, p1] = logExtent([shown, other], key);
-  const sx = (s) => x0 + (s / maxStep) * PANEL.width;
+  const sx = (step) => x0 + (step / maxStep) * PANEL.width;
   const sy = (v) => {
     const l = Math.log10(Math.max(v, 10 ** p0));
     return y0 + PANEL.height - ((Math.min(l, p1) - p0) / (p1 - p0)) * PANEL.height;
   };
-  node(svg, "text", { x: x0 + PANEL.width / 2, y: y0 - 12, "text-anchor": "middle", "font-size": 13,
+  s(svg, "text", { x: x0 + PANEL.width / 2, y: y0 - 12, "text-anchor": "middle", "font-size": 13,
     "font-weight": 600 }, title);
   for (let p = p0; p <= p1; p++) {
     const y = sy(10 ** p);
-    node(svg, "line", { x1: x0, x2: x0 + PANEL.width, y1: y, y2: y, stroke: COLOR.grid });
-    node(svg, "text", { x: x0 - 5, y: y + 4, "text-anchor": "end", "font-size": 11, fill: COLOR.muted }, tickLabel(p));
+    s(svg, "line", { x1: x0, x2: x0 + PANEL.width, y1: y, y2: y, stroke: COLOR.grid });
+    s(svg, "text", { x: x0 - 5, y: y + 4, "text-anchor": "end", "font-size": 11, fill: COLOR.muted }, tickLabel(p));
   }
   const stepTicks = [0, Math.round(maxStep / 2 / 50) * 50, maxStep];
-  for (const s of stepTicks) {
-    node(svg, "text", { x: sx(s), y: y0 + PANEL.height + 15, "text-anchor": "middle", "font-size": 11,
-      fill: COLOR.muted }, String(s));
+  for (const step of stepTicks) {
+    s(svg, "text", { x: sx(step), y: y0 + PANEL.height + 15, "text-anchor": "middle", "font-size": 11,
+      fill: COLOR.muted }, String(step));
   }
-  node(svg, "text", { x: x0 + PANEL.width / 2, y: y0 + PANEL.height + 30, "text-anchor": "middle", "font-size": 12 },
+  s(svg, "text", { x: x0 + PANEL.width / 2, y: y0 + PANEL.height + 30, "text-anchor": "middle", "font-size": 12 },
     "training step");
-  node(svg, "rect", { x: x0, y: y0, width: PANEL.width, height: PANEL.height, fill: "none", stroke: COLOR.axis });
+  s(svg, "rect", { x: x0, y: y0, width: PANEL.width, height: PANEL.height, fill: "none", stroke: COLOR.axis });
 
   const valid = (run) => series(run, key).map((p, i) => [run.steps[i], p]).filter(([, p]) => p[0] !== null && p[1] !== null);
   const otherPoints = valid(other);
   if (otherPoints.length) {
-    node(svg, "path", { d: "M" + otherPoints.map(([s, p]) => `${sx(s).toFixed(1)},${sy(p[1]).toFixed(1)}`).join("L"),
+    s(svg, "path", { d: "M" + otherPoints.map(([step, p]) => `${sx(step).toFixed(1)},${sy(p[1]).toFixed(1)}`).join("L"),
       fill: "none", stroke: COLOR.other, "stroke-width": 1.2, "stroke-dasharray": "4 3" });
   }
   const points = valid(shown);
   const color = shown.batch_norm ? COLOR.bn : COLOR.plain;
   if (points.length) {
-    const upper = points.map(([s, p]) => `${sx(s).toFixed(1)},${sy(p[1]).toFixed(1)}`);
-    const lower = points.slice().reverse().map(([s, p]) => `${sx(s).toFixed(1)},${sy(p[0]).toFixed(1)}`);
-    node(svg, "path", { d: "M" + upper.concat(lower).join("L") + "Z", fill: color, "fill-opacity": 0.25, stroke: "none" });
-    node(svg, "path", { d: "M" + upper.join("L"), fill: "none", stroke: color, "stroke-width": 1.8 });
+    const upper = points.map(([step, p]) => `${sx(step).toFixed(1)},${sy(p[1]).toFixed(1)}`);
+    const lower = points.slice().reverse().map(([step, p]) => `${sx(step).toFixed(1)},${sy(p[0]).toFixed(1)}`);
+    s(svg, "path", { d: "M" + upper.concat(lower).join("L") + "Z", fill: color, "fill-opacity": 0.25, stroke: "none" });
+    s(svg, "path", { d: "M" + upper.join("L"), fill: "none", stroke: color, "stroke-width": 1.8 });
   }
 }
 
@@ -168,11 +145,11 @@ function drawSlice(svg, run, span, levels) {
   const grid = run.slice_loss, n = grid.length, cell = size / n;
   const l0 = Math.log10(levels[0]), l1 = Math.log10(levels[levels.length - 1]);
   const title = `(d) loss around the final weights`;
-  node(svg, "text", { x: left, y: top - 12, "font-size": 13, "font-weight": 600 }, title);
+  s(svg, "text", { x: left, y: top - 12, "font-size": 13, "font-weight": 600 }, title);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
       const v = grid[i][j];
-      node(svg, "rect", { x: (left + j * cell).toFixed(2), y: (top + (n - 1 - i) * cell).toFixed(2),
+      s(svg, "rect", { x: (left + j * cell).toFixed(2), y: (top + (n - 1 - i) * cell).toFixed(2),
         width: (cell + 0.4).toFixed(2), height: (cell + 0.4).toFixed(2),
         fill: v === null ? COLOR.missing : viridis((Math.log10(v) - l0) / (l1 - l0)) });
     }
@@ -181,33 +158,33 @@ function drawSlice(svg, run, span, levels) {
   const py = (b) => top + size - ((b + span) / (2 * span)) * size;
   for (const contour of run.contours) {
     for (const line of contour.lines) {
-      node(svg, "path", { d: "M" + line.map(([a, b]) => `${px(a).toFixed(1)},${py(b).toFixed(1)}`).join("L"),
+      s(svg, "path", { d: "M" + line.map(([a, b]) => `${px(a).toFixed(1)},${py(b).toFixed(1)}`).join("L"),
         fill: "none", stroke: "#fff", "stroke-opacity": 0.85, "stroke-width": 1 });
     }
   }
-  node(svg, "path", { d: `M${px(0) - 6},${py(0)}h12M${px(0)},${py(0) - 6}v12`, stroke: "#fff", "stroke-width": 2 });
-  node(svg, "rect", { x: left, y: top, width: size, height: size, fill: "none", stroke: COLOR.axis });
+  s(svg, "path", { d: `M${px(0) - 6},${py(0)}h12M${px(0)},${py(0) - 6}v12`, stroke: "#fff", "stroke-width": 2 });
+  s(svg, "rect", { x: left, y: top, width: size, height: size, fill: "none", stroke: COLOR.axis });
   for (const t of [-span, -span / 2, 0, span / 2, span]) {
-    node(svg, "text", { x: px(t), y: top + size + 15, "text-anchor": "middle", "font-size": 11, fill: COLOR.muted }, String(t));
-    node(svg, "text", { x: left - 5, y: py(t) + 4, "text-anchor": "end", "font-size": 11, fill: COLOR.muted }, String(t));
+    s(svg, "text", { x: px(t), y: top + size + 15, "text-anchor": "middle", "font-size": 11, fill: COLOR.muted }, String(t));
+    s(svg, "text", { x: left - 5, y: py(t) + 4, "text-anchor": "end", "font-size": 11, fill: COLOR.muted }, String(t));
   }
-  node(svg, "text", { x: left + size / 2, y: top + size + 30, "text-anchor": "middle", "font-size": 12 }, "along direction 1");
-  node(svg, "text", { x: left - 40, y: top + size / 2, "text-anchor": "middle", "font-size": 12,
+  s(svg, "text", { x: left + size / 2, y: top + size + 30, "text-anchor": "middle", "font-size": 12 }, "along direction 1");
+  s(svg, "text", { x: left - 40, y: top + size / 2, "text-anchor": "middle", "font-size": 12,
     transform: `rotate(-90 ${left - 40} ${top + size / 2})` }, "along direction 2");
   // colour bar with the contour levels
   const bx = left + size + 14, bw = 12;
   const steps = 40;
   for (let k = 0; k < steps; k++) {
-    node(svg, "rect", { x: bx, y: (top + size - ((k + 1) / steps) * size).toFixed(2), width: bw,
+    s(svg, "rect", { x: bx, y: (top + size - ((k + 1) / steps) * size).toFixed(2), width: bw,
       height: (size / steps + 0.4).toFixed(2), fill: viridis((k + 0.5) / steps) });
   }
-  node(svg, "rect", { x: bx, y: top, width: bw, height: size, fill: "none", stroke: COLOR.axis });
+  s(svg, "rect", { x: bx, y: top, width: bw, height: size, fill: "none", stroke: COLOR.axis });
   levels.forEach((level) => {
     const y = top + size - ((Math.log10(level) - l0) / (l1 - l0)) * size;
-    node(svg, "line", { x1: bx, x2: bx + bw + 3, y1: y, y2: y, stroke: COLOR.axis });
-    node(svg, "text", { x: bx + bw + 5, y: y + 4, "font-size": 11, fill: COLOR.muted }, fmt(level));
+    s(svg, "line", { x1: bx, x2: bx + bw + 3, y1: y, y2: y, stroke: COLOR.axis });
+    s(svg, "text", { x: bx + bw + 5, y: y + 4, "font-size": 11, fill: COLOR.muted }, fmt(level));
   });
-  node(svg, "text", { x: bx, y: top - 12 + 0, "font-size": 11, fill: COLOR.muted, "text-anchor": "start",
+  s(svg, "text", { x: bx, y: top - 12 + 0, "font-size": 11, fill: COLOR.muted, "text-anchor": "start",
     transform: `translate(0 ${size + 42})` }, "loss (log colour)");
   // The caveat: a move along these directions also lengthens every weight row; batch norm divides that out.
   const caveat = [
@@ -215,7 +192,7 @@ function drawSlice(svg, run, span, levels) {
     "to its outputs, layer after layer; batch norm divides it out of every hidden layer (scale invariance). Much of",
     "the contrast between the two slices comes from that: compare the last rows of the table (row norms kept).",
   ];
-  caveat.forEach((line, k) => node(svg, "text", { x: left - 40, y: top + size + 58 + k * 16, "font-size": 12,
+  caveat.forEach((line, k) => s(svg, "text", { x: left - 40, y: top + size + 58 + k * 16, "font-size": 12,
     fill: COLOR.text, class: "pnn-caveat" }, line));
 }
 
@@ -223,7 +200,7 @@ function drawSummary(svg, shown, other) {
   const x = SLICE.left + SLICE.size + 92, y = SLICE.top;
   const plain = shown.batch_norm ? other : shown, bn = shown.batch_norm ? shown : other;
   const sp = summary(plain), sb = summary(bn);
-  node(svg, "text", { x, y: y - 12, "font-size": 13, "font-weight": 600 },
+  s(svg, "text", { x, y: y - 12, "font-size": 13, "font-weight": 600 },
     `Means over training (depth ${shown.depth}, lr ${shown.learning_rate})`);
   const rows = [
     ["", "plain", "with BN", "ratio"],
@@ -244,41 +221,41 @@ function drawSummary(svg, shown, other) {
       if (r === 0) attrs["font-weight"] = 600;
       if (r === 0 && c === 1) attrs.fill = COLOR.plain;
       if (r === 0 && c === 2) attrs.fill = COLOR.bn;
-      node(svg, "text", attrs, text);
+      s(svg, "text", attrs, text);
     });
   });
   const ly = y + 196;
   const color = shown.batch_norm ? COLOR.bn : COLOR.plain;
-  node(svg, "rect", { x, y: ly - 9, width: 22, height: 10, fill: color, "fill-opacity": 0.25, stroke: color });
-  node(svg, "text", { x: x + 28, y: ly, "font-size": 12 }, `${shown.batch_norm ? "with" : "without"} batch norm: min to max over the probes`);
-  node(svg, "line", { x1: x, x2: x + 22, y1: ly + 18, y2: ly + 18, stroke: COLOR.other, "stroke-width": 1.2, "stroke-dasharray": "4 3" });
-  node(svg, "text", { x: x + 28, y: ly + 22, "font-size": 12 }, `${shown.batch_norm ? "without" : "with"} batch norm: maximum, for comparison`);
-  node(svg, "text", { x, y: ly + 50, "font-size": 12, fill: COLOR.muted },
+  s(svg, "rect", { x, y: ly - 9, width: 22, height: 10, fill: color, "fill-opacity": 0.25, stroke: color });
+  s(svg, "text", { x: x + 28, y: ly, "font-size": 12 }, `${shown.batch_norm ? "with" : "without"} batch norm: min to max over the probes`);
+  s(svg, "line", { x1: x, x2: x + 22, y1: ly + 18, y2: ly + 18, stroke: COLOR.other, "stroke-width": 1.2, "stroke-dasharray": "4 3" });
+  s(svg, "text", { x: x + 28, y: ly + 22, "font-size": 12 }, `${shown.batch_norm ? "without" : "with"} batch norm: maximum, for comparison`);
+  s(svg, "text", { x, y: ly + 50, "font-size": 12, fill: COLOR.muted },
     "(a) loss at w − s·g;  (b) ‖∇L(w − s·g) − g‖;  (c) (b) / ‖s·g‖;");
-  node(svg, "text", { x, y: ly + 66, "font-size": 12, fill: COLOR.muted },
+  s(svg, "text", { x, y: ly + 66, "font-size": 12, fill: COLOR.muted },
     "s from 0.05 to 0.4, g the minibatch gradient at the step.");
 }
 
 function render({ model, el }) {
   el.classList.add("prettynn-widget");
-  const root = html(el, "div", { class: "pnn-ls" });
-  html(root, "style", {}, CSS);
-  const controls = html(root, "div", { class: "pnn-controls" });
-  const bnLabel = html(controls, "label");
-  const bnBox = html(bnLabel, "input", { type: "checkbox" });
-  bnLabel.appendChild(document.createTextNode("batch norm"));
-  const lrLabel = html(controls, "label", {}, "learning rate ");
-  const lrSelect = html(lrLabel, "select");
-  const depthLabel = html(controls, "label", {}, "depth ");
-  const depthSelect = html(depthLabel, "select");
-  const svg = node(root, "svg", { viewBox: `0 0 ${W} ${H}`, role: "img" });
-  html(root, "p", { class: "pnn-hint" },
-    "Each band spans the probe step sizes at one training step; the y axes are logarithmic and shared by the two runs.");
+  const bnBox = h("input", { type: "checkbox" });
+  const lrSelect = h("select"), depthSelect = h("select");
+  const svg = picture();
+  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+  el.append(h("div", { class: "pnn-ls" }, [
+    h("style", {}, [CSS]),
+    h("div", { class: "pnn-controls" }, [
+      h("label", {}, [bnBox, "batch norm"]), h("label", {}, ["learning rate ", lrSelect]), h("label", {}, ["depth ", depthSelect]),
+    ]),
+    svg,
+    h("p", { class: "pnn-hint" },
+      ["Each band spans the probe step sizes at one training step; the y axes are logarithmic and shared by the two runs."]),
+  ]));
 
   const runs = () => model.get("runs");
   const unique = (key) => [...new Set(runs().map((r) => r[key]))].sort((a, b) => a - b);
-  for (const lr of unique("learning_rate")) html(lrSelect, "option", { value: String(lr) }, String(lr));
-  for (const d of unique("depth")) html(depthSelect, "option", { value: String(d) }, `${d} hidden layers`);
+  for (const lr of unique("learning_rate")) lrSelect.append(h("option", { value: String(lr) }, [String(lr)]));
+  for (const d of unique("depth")) depthSelect.append(h("option", { value: String(d) }, [`${d} hidden layers`]));
 
   function find(depth, lr, bn) {
     return runs().find((r) => r.depth === depth && r.learning_rate === lr && r.batch_norm === bn);
@@ -293,7 +270,7 @@ function render({ model, el }) {
     while (svg.firstChild) svg.removeChild(svg.firstChild);
     const shown = find(depth, lr, bn), other = find(depth, lr, !bn);
     if (!shown || !other) {
-      node(svg, "text", { x: 20, y: 40 }, "no run for this setting");
+      s(svg, "text", { x: 20, y: 40 }, "no run for this setting");
     } else {
       svg.setAttribute("aria-label", `Loss landscape measures, depth ${depth}, learning rate ${lr}, ` +
         `${bn ? "with" : "without"} batch norm`);
@@ -310,9 +287,7 @@ function render({ model, el }) {
   bnBox.addEventListener("change", () => { model.set("batch_norm", bnBox.checked); model.save_changes(); });
   lrSelect.addEventListener("change", () => { model.set("learning_rate", Number(lrSelect.value)); model.save_changes(); });
   depthSelect.addEventListener("change", () => { model.set("depth", Number(depthSelect.value)); model.save_changes(); });
-  for (const name of ["depth", "learning_rate", "batch_norm", "runs"]) model.on(`change:${name}`, redraw);
-  redraw();
-  return () => { for (const name of ["depth", "learning_rate", "batch_norm", "runs"]) model.off(`change:${name}`, redraw); };
+  return redrawOnChange(model, el, ["depth", "learning_rate", "batch_norm", "runs"], redraw);
 }
 
 export default { render };

@@ -1,40 +1,26 @@
-// Padding, stride and dilation vs output size (prettynn.widgets.convolution.OutputSizeExplorer).
+// Padding, stride and dilation vs output size (prettynn.widgets.output_size.OutputSizeExplorer).
 // One ES module, no imports: it draws every window position along one axis, counts the taps that read
 // each position of the padded input (marking the input positions no tap reads), and, when asked,
 // evaluates the output-size formula, all in the browser.
 // Traits: input_size (1..16), kernel_size (1..7), stride (1..4), padding (0..4), dilation (1..3), same (bool),
 // show_formula (bool).
+// prettynn.widgets.esm puts common.js (the helpers h, s, baseCss, outputSize, ...) before this file.
 
-const SVG = (() => { const d = document.createElement("div"); d.innerHTML = "<svg></svg>"; return d.firstChild.namespaceURI; })();
 const COLOR = {
+  ...INK,
   input: "#0072B2",     // Okabe-Ito blue: input positions and windows that fit
   bad: "#D55E00",       // Okabe-Ito vermillion: a window that sticks out, positions in no window
   badText: "#A63F00",
   pad: "#E6E6E6",
-  text: "#222222",
-  muted: "#555555",
   grid: "#BBBBBB",
 };
 const WIDTH = 720;
 const LEFT = 96;         // room for the row labels
 const ROW = 18;
 
-const CSS = `
-.pnn-os { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
-  color: ${COLOR.text}; background: #fff; max-width: 720px; width: 100%; box-sizing: border-box;
-  padding: 10px; border: 1px solid #D0D0D0; border-radius: 6px; }
-.pnn-os * { box-sizing: border-box; }
+const CSS = baseCss(".pnn-os", COLOR.input) + `
 .pnn-os .pnn-controls { display: grid; grid-template-columns: repeat(auto-fit, minmax(210px, 1fr)); gap: 4px 14px; }
-.pnn-os .pnn-row { display: grid; grid-template-columns: 6.2em 1fr 2.6em; align-items: center; gap: 6px; }
-.pnn-os .pnn-check { grid-template-columns: auto 1fr; }
-.pnn-os label { white-space: nowrap; }
-.pnn-os output { font-variant-numeric: tabular-nums; text-align: right; }
-.pnn-os input[type=range] { width: 100%; margin: 4px 0; accent-color: ${COLOR.input}; }
-.pnn-os input[type=checkbox] { width: 16px; height: 16px; accent-color: ${COLOR.input}; }
-.pnn-os input:focus-visible { outline: 3px solid ${COLOR.text}; outline-offset: 2px; }
-.pnn-os .pnn-hint { font-size: 13px; color: ${COLOR.muted}; margin: 6px 0 0; }
-.pnn-os svg { display: block; width: 100%; height: auto; margin-top: 8px; }
-.pnn-os svg text { font-family: inherit; }
+.pnn-os .pnn-row { grid-template-columns: 6.2em 1fr 2.6em; }
 `;
 
 // ---- the arithmetic, as derived in the chapter ----------------------------------------------------
@@ -46,9 +32,7 @@ function arithmetic({ n, k, s, p, d, same }) {
   const after = total - before;
   const length = n + total;
   const numerator = length - span;
-  const size = numerator >= 0 ? Math.floor(numerator / s) + 1 : 0;
-  const ceil = numerator >= 0 ? Math.ceil(numerator / s) + 1 : 0;
-  const covered = size > 0 ? (size - 1) * s + span : 0;
+  const size = outputSize(length, k, s, 0, d); // the padding is already in length
   const rejected = same && s > 1;
   // reads[x]: how many (window i, tap a) pairs read position x = s*i + d*a of the padded input.
   const reads = new Array(Math.max(length, 0)).fill(0);
@@ -62,7 +46,7 @@ function arithmetic({ n, k, s, p, d, same }) {
   // Unread positions inside some window's span were skipped between its taps (dilation).
   const insideWindow = (x) => { for (let i = 0; i < size; i++) if (x >= i * s && x < i * s + span) return true; return false; };
   const betweenTaps = unreadInputs.concat(unreadPadding).filter(insideWindow);
-  return { span, total, before, after, length, numerator, size, ceil, covered, rejected, reads, unreadInputs,
+  return { span, total, before, after, length, numerator, size, rejected, reads, unreadInputs,
     unreadPadding, remainder, betweenTaps, common: gcd(s, d) };
 }
 
@@ -72,57 +56,32 @@ function list(values) {
   return values.length <= 8 ? values.join(", ") : `${values.slice(0, 7).join(", ")}, \u2026 (${values.length} in all)`;
 }
 
-// ---- DOM helpers ----------------------------------------------------------------------------------
-
-function h(tag, attrs = {}, children = []) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  for (const c of children) node.append(c);
-  return node;
-}
-
-function s(parent, tag, attrs = {}, text) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
-  if (text !== undefined) node.textContent = text;
-  parent.appendChild(node);
-  return node;
-}
-
-const minus = (text) => text.replace(/-/g, "\u2212");
-let instances = 0;
-
 function render({ model, el }) {
-  const id = `pnn-os-${++instances}-${Math.random().toString(36).slice(2, 8)}`;
+  const id = uniqueId("pnn-os");
   el.classList.add("prettynn-widget");
   el.dataset.widget = "output-size";
 
   const root = h("div", { class: "pnn-os" });
-  const style = h("style");
-  style.textContent = CSS;
   const sliders = {};
   const rows = [["input_size", "input n", 1, 16], ["kernel_size", "kernel k", 1, 7], ["stride", "stride s", 1, 4],
     ["padding", "padding p", 0, 4], ["dilation", "dilation d", 1, 3]].map(([name, label, min, max]) => {
-    const input = h("input", { type: "range", id: `${id}-${name}`, min, max, step: 1, "aria-label": label });
-    const out = h("output", { for: `${id}-${name}` });
-    input.addEventListener("input", () => { model.set(name, parseInt(input.value, 10)); model.save_changes(); });
-    sliders[name] = { input, out };
-    return h("div", { class: "pnn-row" }, [h("label", { for: `${id}-${name}` }, [label]), input, out]);
+    const slider = labelledSlider(`${id}-${name}`, label, min, max);
+    slider.input.addEventListener("input", () => { model.set(name, parseInt(slider.input.value, 10)); model.save_changes(); });
+    sliders[name] = slider;
+    return slider.row;
   });
-  const same = h("input", { type: "checkbox", id: `${id}-same` });
+  const { input: same, row: sameRow } = labelledCheckbox(`${id}-same`, "padding='same'");
   same.addEventListener("change", () => { model.set("same", same.checked); model.save_changes(); });
-  rows.push(h("div", { class: "pnn-row pnn-check" }, [same, h("label", { for: `${id}-same` }, ["padding='same'"])]));
-  const formula = h("input", { type: "checkbox", id: `${id}-formula` });
+  const { input: formula, row: formulaRow } = labelledCheckbox(`${id}-formula`, "show the formula");
   formula.addEventListener("change", () => { model.set("show_formula", formula.checked); model.save_changes(); });
-  rows.push(h("div", { class: "pnn-row pnn-check" }, [formula, h("label", { for: `${id}-formula` }, ["show the formula"])]));
+  rows.push(sameRow, formulaRow);
   const hint = h("p", { class: "pnn-hint" }, [
     "Keyboard: Tab to a slider and use the arrow keys; Space toggles a checkbox. Each row below is one window: ",
     "filled squares are the positions its taps read, the line its span. Under the padded input, the number of ",
     "taps that read each position.",
   ]);
-  const svg = document.createElementNS(SVG, "svg");
-  svg.setAttribute("role", "img");
-  root.append(style, h("div", { class: "pnn-controls" }, rows), hint, svg);
+  const svg = picture();
+  root.append(h("style", {}, [CSS]), h("div", { class: "pnn-controls" }, rows), hint, svg);
   el.replaceChildren(root);
 
   function redraw() {
@@ -148,7 +107,7 @@ function render({ model, el }) {
     if (formula.checked) {
       lines.push(`n_out = \u230a(n + ${v.same ? "total padding" : "2p"} \u2212 d(k \u2212 1) \u2212 1) / s\u230b + 1` +
         ` = \u230a(${v.n} + ${padText} \u2212 ${v.d}\u00b7${v.k - 1} \u2212 1) / ${v.s}\u230b + 1` +
-        (a.numerator >= 0 ? ` = \u230a${a.numerator} / ${v.s}\u230b + 1 = ${a.size}` : ` = ${minus(String(Math.floor(a.numerator / v.s) + 1))}`));
+        (a.numerator >= 0 ? ` = \u230a${a.numerator} / ${v.s}\u230b + 1 = ${a.size}` : ` = ${minusSigns(String(Math.floor(a.numerator / v.s) + 1))}`));
     } else if (!a.rejected && a.numerator >= 0) {
       lines.push(`Output size: ${a.size} window${a.size > 1 ? "s" : ""} fit in the ${a.length} positions of the padded input.`);
     } else {
@@ -256,14 +215,8 @@ function render({ model, el }) {
     el.dataset.redrawMs = String(performance.now() - start);
   }
 
-  const events = ["input_size", "kernel_size", "stride", "padding", "dilation", "same", "show_formula"].map((name) => `change:${name}`);
-  for (const e of events) model.on(e, redraw);
-  redraw();
-
-  return () => {
-    for (const e of events) model.off(e, redraw);
-    el.replaceChildren();
-  };
+  return redrawOnChange(model, el, ["input_size", "kernel_size", "stride", "padding", "dilation", "same", "show_formula"],
+    redraw);
 }
 
 export default { render };

@@ -5,9 +5,10 @@
 // kernel_size, stride, padding (0..kernel_size // 2), dilation (max and backward only), ceil_mode,
 // count_include_pad. The current window (the step) lives in the browser only; changing the input's
 // size writes a new grid of distinct values into the grid trait.
+// prettynn.widgets.esm puts common.js (the helpers h, s, baseCss, outputSize, ...) before this file.
 
-const SVG = (() => { const d = document.createElement("div"); d.innerHTML = "<svg></svg>"; return d.firstChild.namespaceURI; })();
 const COLOR = {
+  ...INK,
   window: "#0072B2",    // Okabe-Ito blue: the current window
   win: "#E69F00",       // Okabe-Ito orange: the window's maximum
   dropped: "#D55E00",   // Okabe-Ito vermillion: a window ceil mode would add but PyTorch drops
@@ -15,44 +16,25 @@ const COLOR = {
   counted: "#DCEBF6",   // a cell counted in the average's divisor
   pad: "#F2F2F2",
   beyond: "#FFFFFF",
-  text: "#222222",
-  muted: "#555555",
   line: "#B5B5B5",
 };
 const CELL = 32, GAP = 34, TITLE = 22, CHAR_PX = 7.4;
 const MIN_SIDE = 2, MAX_SIDE = 8, MAX_KERNEL = 4, MAX_STRIDE = 4, MAX_DILATION = 3, PLAY_MS = 700;
 const MODE_NAMES = { max: "max pooling", avg: "average pooling", backward: "max-pool backward" };
 
-const CSS = `
-.pnn-pool { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
-  color: ${COLOR.text}; background: #fff; max-width: 720px; width: 100%; box-sizing: border-box;
-  padding: 10px; border: 1px solid #D0D0D0; border-radius: 6px; }
-.pnn-pool * { box-sizing: border-box; }
+const CSS = baseCss(".pnn-pool", COLOR.window) + `
 .pnn-pool .pnn-controls { display: flex; flex-wrap: wrap; gap: 6px 14px; align-items: center; }
-.pnn-pool label { display: inline-flex; align-items: center; gap: 4px; white-space: nowrap; }
+.pnn-pool label { display: inline-flex; align-items: center; gap: 4px; }
 .pnn-pool input[type=number] { width: 3.2em; font: inherit; }
-.pnn-pool select, .pnn-pool button { font: inherit; }
 .pnn-pool button { padding: 2px 10px; border: 1px solid #888; border-radius: 4px; background: #F7F7F7; cursor: pointer; }
 .pnn-pool button:disabled { color: #999; cursor: default; }
 .pnn-pool input:disabled, .pnn-pool label:has(input:disabled) { color: #999; }
-.pnn-pool input[type=checkbox] { accent-color: ${COLOR.window}; width: 16px; height: 16px; margin: 0; }
-.pnn-pool :focus-visible { outline: 3px solid ${COLOR.text}; outline-offset: 2px; }
+.pnn-pool input[type=checkbox] { margin: 0; }
 .pnn-pool .pnn-steps { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; margin-top: 6px; }
-.pnn-pool .pnn-steps output { font-variant-numeric: tabular-nums; color: ${COLOR.muted}; }
-.pnn-pool svg { display: block; width: 100%; height: auto; margin-top: 8px; }
-.pnn-pool svg text { font-family: inherit; }
+.pnn-pool .pnn-steps output { color: ${COLOR.muted}; }
 `;
 
 // ---- the computation, as in the chapter -----------------------------------------------------
-
-// Output length along one axis, with torch's rule for ceil mode (keep = true: without the rule).
-function outputSize(size, k, s, p, d, ceil, keep = false) {
-  const span = size + 2 * p - d * (k - 1) - 1;
-  if (span < 0) return 0;
-  let out = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
-  if (ceil && !keep && (out - 1) * s >= size + p) out -= 1; // a last window starting in the right padding is dropped
-  return out;
-}
 
 // Everything the picture needs: geometry, every window's result, the dropped windows, and the
 // gradient so far. d is the dilation (1 for average pooling).
@@ -121,7 +103,7 @@ function newGrid(rows, cols) {
 function fmt(v) {
   if (v === -Infinity) return "\u2212\u221e";
   const t = Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(3)));
-  return t.replace(/-/g, "\u2212");
+  return minusSigns(t);
 }
 
 // A line of text broken at spaces into lines of at most `width` characters.
@@ -135,32 +117,15 @@ function wrap(line, width) {
   return current ? [...lines, current] : lines;
 }
 
-function h(tag, attrs = {}, children = []) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
-  for (const child of children) node.append(child);
-  return node;
-}
-
-function s(parent, tag, attrs = {}, text) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
-  if (text !== undefined) node.textContent = text;
-  parent.appendChild(node);
-  return node;
-}
-
 function numberInput(id, label, min, max) {
   const input = h("input", { type: "number", id, min, max, step: 1 });
   return [input, h("label", { for: id }, [label, input])];
 }
 
-let instances = 0;
-
 // ---- the view -------------------------------------------------------------------------------
 
 function render({ model, el }) {
-  const id = `pnn-pool-${++instances}-${Math.random().toString(36).slice(2, 8)}`;
+  const id = uniqueId("pnn-pool");
   el.classList.add("prettynn-widget");
   el.dataset.widget = "pooling-explorer";
 
@@ -178,12 +143,9 @@ function render({ model, el }) {
   const play = h("button", { type: "button" }, ["play"]);
   const all = h("button", { type: "button" }, ["all windows"]);
   const counter = h("output", { "aria-live": "polite" });
-  const svg = document.createElementNS(SVG, "svg");
-  svg.setAttribute("role", "img");
-  const style = h("style");
-  style.textContent = CSS;
+  const svg = picture();
   el.replaceChildren(h("div", { class: "pnn-pool" }, [
-    style,
+    h("style", {}, [CSS]),
     h("div", { class: "pnn-controls" }, [
       h("label", { for: mode.id }, ["mode", mode]), rowsLabel, colsLabel, kernelLabel, strideLabel, paddingLabel,
       dilationLabel, h("label", { for: ceil.id }, [ceil, "ceil_mode"]),
@@ -416,17 +378,9 @@ function render({ model, el }) {
       (shared > 1 ? `, which has now won ${shared} windows: the gradients add up.` : ".")];
   }
 
-  const events = ["change:grid", "change:modes", "change:mode", "change:kernel_size", "change:stride", "change:padding",
-                  "change:dilation", "change:ceil_mode", "change:count_include_pad"];
   const reset = () => { stopPlaying(); step = 0; redraw(); };
-  for (const e of events) model.on(e, reset);
-  redraw();
-
-  return () => {
-    stopPlaying();
-    for (const e of events) model.off(e, reset);
-    el.replaceChildren();
-  };
+  return redrawOnChange(model, el, ["grid", "modes", "mode", "kernel_size", "stride", "padding", "dilation", "ceil_mode",
+    "count_include_pad"], reset, stopPlaying);
 }
 
 export default { render };

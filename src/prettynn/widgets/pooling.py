@@ -18,8 +18,8 @@ When ``ceil_mode`` would add a last window that starts in the right padding, the
 outlines that window and says that PyTorch drops it. Changing the input's size draws a new
 grid of distinct values in the browser.
 
-Everything is computed in ``pooling.js`` (output sizes with torch's ceil-mode rule
-included), so the widget works from its saved state on a page with no kernel.
+Everything is computed in ``pooling.js`` (output sizes by torch's rule, ceil mode included, in
+``common.js``), so the widget works from its saved state on a page with no kernel.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import anywidget
 import numpy as np
 import traitlets
 
-from prettynn.widgets import esm
+from prettynn.widgets import checked_modes, esm
 
 MODES = ("max", "avg", "backward")
 MAX_SIDE = 8
@@ -77,7 +77,7 @@ class PoolingExplorer(anywidget.AnyWidget):
                  **kwargs) -> None:
         """Build the explorer; ``grid`` may be a 2-d array or nested lists (default: a 6x6 grid)."""
         rows = _checked_grid(default_grid() if grid is None else grid)
-        offered = _checked_modes(modes)
+        offered = checked_modes(modes, MODES)
         _checked_geometry(kernel_size, stride, padding, dilation)
         super().__init__(grid=rows, modes=offered, mode=_checked_mode(mode, offered), kernel_size=kernel_size,
                          stride=stride, padding=padding, dilation=dilation, ceil_mode=bool(ceil_mode),
@@ -89,7 +89,7 @@ class PoolingExplorer(anywidget.AnyWidget):
 
     @traitlets.validate("modes")
     def _validate_modes(self, proposal: traitlets.Bunch) -> list[str]:
-        offered = _checked_modes(proposal["value"])
+        offered = checked_modes(proposal["value"], MODES)
         _checked_mode(self.mode, offered)
         return offered
 
@@ -116,14 +116,6 @@ def _checked_grid(grid) -> list[list[float]]:
     if not np.all(np.isfinite(array)):
         raise ValueError("grid must hold finite numbers")
     return array.tolist()
-
-
-def _checked_modes(modes) -> list[str]:
-    """``modes`` as a list if it is a non-empty list of distinct entries of ``MODES``."""
-    offered = list(modes)
-    if not offered or len(set(offered)) != len(offered) or not set(offered) <= set(MODES):
-        raise ValueError(f"modes must be a non-empty list of distinct modes from {MODES}, got {modes!r}")
-    return offered
 
 
 def _checked_mode(mode: str, offered=MODES) -> str:

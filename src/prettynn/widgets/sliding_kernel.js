@@ -1,4 +1,4 @@
-// A kernel sliding over an image (prettynn.widgets.convolution.SlidingKernel).
+// A kernel sliding over an image (prettynn.widgets.sliding_kernel.SlidingKernel).
 // One ES module, no imports: every convolution is computed here, in the browser, so each control
 // works live in JupyterLab and from saved widget state on a static page.
 // Traits: images {name: 2-D list}, image, kernels {name: kernels[kh - 1][kw - 1], a kh x kw list},
@@ -8,15 +8,14 @@
 // Forward is torch's conv2d: y[o, i, j] = b[o] + sum_c sum_a sum_b W[o, c, a, b] * xpad[c, s*i + d*a, s*j + d*b].
 // Backward (one channel, grad_output = 1 everywhere): output (i, j) adds K[a, b] to the gradient of
 // xpad[s*i + d*a, s*j + d*b], for the outputs up to the current one; grad_x is that gradient without the padding.
+// prettynn.widgets.esm puts common.js (the helpers h, s, baseCss, outputSize, ...) before this file.
 
-const SVG = (() => { const d = document.createElement("div"); d.innerHTML = "<svg></svg>"; return d.firstChild.namespaceURI; })();
 const COLOR = {
+  ...INK,
   pos: "#0072B2",      // Okabe-Ito blue: positive values
   neg: "#D55E00",      // Okabe-Ito vermillion: negative values
   window: "#E69F00",   // Okabe-Ito orange: the current window's taps
   current: "#111111",
-  text: "#222222",
-  muted: "#555555",
   pad: "#EDEDED",
   grid: "#C8C8C8",
 };
@@ -24,27 +23,13 @@ const WIDTH = 720;
 const PLAY_MS = 450;
 const BIASES = [0.1, -0.1]; // the multi-channel view's two output channels
 
-const CSS = `
-.pnn-sk { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
-  color: ${COLOR.text}; background: #fff; max-width: 720px; width: 100%; box-sizing: border-box;
-  padding: 10px; border: 1px solid #D0D0D0; border-radius: 6px; }
-.pnn-sk * { box-sizing: border-box; }
+const CSS = baseCss(".pnn-sk", COLOR.pos) + `
 .pnn-sk .pnn-step { display: grid; grid-template-columns: 5.2em 1fr 4.5em auto auto auto; align-items: center; gap: 6px; }
 .pnn-sk .pnn-controls { display: grid; grid-template-columns: repeat(auto-fit, minmax(220px, 1fr)); gap: 4px 14px; margin-top: 8px; }
-.pnn-sk .pnn-row { display: grid; grid-template-columns: 7.2em 1fr 1.4em; align-items: center; gap: 6px; }
+.pnn-sk .pnn-row { grid-template-columns: 7.2em 1fr 1.4em; }
 .pnn-sk .pnn-choice { grid-template-columns: 4.6em 1fr; }
-.pnn-sk .pnn-check { grid-template-columns: auto 1fr; }
-.pnn-sk input[type=checkbox] { width: 16px; height: 16px; accent-color: ${COLOR.pos}; }
-.pnn-sk label { white-space: nowrap; }
-.pnn-sk output { font-variant-numeric: tabular-nums; text-align: right; }
-.pnn-sk input[type=range] { width: 100%; margin: 4px 0; accent-color: ${COLOR.pos}; }
-.pnn-sk select { font: inherit; width: 100%; }
-.pnn-sk button { font: inherit; padding: 2px 10px; min-width: 4.2em; }
-.pnn-sk input:focus-visible, .pnn-sk button:focus-visible, .pnn-sk select:focus-visible {
-  outline: 3px solid ${COLOR.text}; outline-offset: 2px; }
-.pnn-sk .pnn-hint { font-size: 13px; color: ${COLOR.muted}; margin: 6px 0 0; }
-.pnn-sk svg { display: block; width: 100%; height: auto; margin-top: 8px; }
-.pnn-sk svg text { font-family: inherit; }
+.pnn-sk select { width: 100%; }
+.pnn-sk button { padding: 2px 10px; min-width: 4.2em; }
 `;
 
 // ---- the computation ---------------------------------------------------------------------------
@@ -72,11 +57,11 @@ function padded(image, pads) {
   }));
 }
 
-function geometry(H, W, kh, kw, pads, s, d) {
-  const spanH = d * (kh - 1) + 1, spanW = d * (kw - 1) + 1;
+// The sizes of the padded input (hp x wp), of the dilated kernel's span and of the output (hOut x wOut).
+function geometry(H, W, kh, kw, pads, stride, d) {
   const hp = H + pads.top + pads.bottom, wp = W + pads.left + pads.right;
-  const out = (n, span) => (n >= span ? Math.floor((n - span) / s) + 1 : 0);
-  return { spanH, spanW, hOut: out(hp, spanH), wOut: out(wp, spanW), hp, wp };
+  return { spanH: d * (kh - 1) + 1, spanW: d * (kw - 1) + 1, hp, wp,
+    hOut: outputSize(hp, kh, stride, 0, d), wOut: outputSize(wp, kw, stride, 0, d) }; // the padding is in hp, wp
 }
 
 // The gradient of the padded input after outputs 0..last (row by row) sent grad_output = 1 back through
@@ -132,23 +117,6 @@ function diverging(v, scale) {
   return { fill: `rgb(${mix(r)},${mix(g)},${mix(b)})`, ink: t > 0.6 ? "#FFFFFF" : COLOR.text };
 }
 
-// ---- DOM helpers -------------------------------------------------------------------------------
-
-function h(tag, attrs = {}, children = []) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  for (const c of children) node.append(c);
-  return node;
-}
-
-function s(parent, tag, attrs = {}, text) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
-  if (text !== undefined) node.textContent = text;
-  parent.appendChild(node);
-  return node;
-}
-
 // Lines of at most `width` characters from a list of terms joined by `joint`.
 function wrap(terms, first, width, joint = " + ") {
   const lines = [];
@@ -166,24 +134,19 @@ function wrap(terms, first, width, joint = " + ") {
   return lines;
 }
 
-let instances = 0;
-
 // ---- the view ----------------------------------------------------------------------------------
 
 function render({ model, el }) {
-  const id = `pnn-sk-${++instances}-${Math.random().toString(36).slice(2, 8)}`;
+  const id = uniqueId("pnn-sk");
   el.classList.add("prettynn-widget");
   el.dataset.widget = "sliding-kernel";
 
   const root = h("div", { class: "pnn-sk" });
-  const style = h("style");
-  style.textContent = CSS;
 
   const slider = (name, label, min, max) => {
-    const input = h("input", { type: "range", id: `${id}-${name}`, min, max, step: 1, "aria-label": label });
-    const out = h("output", { for: `${id}-${name}` });
-    input.addEventListener("input", () => { stop(); model.set(name, parseInt(input.value, 10)); model.save_changes(); });
-    return { input, out, row: h("div", { class: "pnn-row" }, [h("label", { for: `${id}-${name}` }, [label]), input, out]) };
+    const control = labelledSlider(`${id}-${name}`, label, min, max);
+    control.input.addEventListener("input", () => { stop(); model.set(name, parseInt(control.input.value, 10)); model.save_changes(); });
+    return control;
   };
   const select = (name, label) => {
     const input = h("select", { id: `${id}-${name}`, "aria-label": label });
@@ -209,9 +172,8 @@ function render({ model, el }) {
   const kh = slider("kernel_height", "kernel height", 1, 5);
   const kw = slider("kernel_width", "kernel width", 1, 5);
   const padding = slider("padding", "padding", 0, 3);
-  const same = h("input", { type: "checkbox", id: `${id}-same` });
+  const { input: same, row: sameRow } = labelledCheckbox(`${id}-same`, "padding='same'");
   same.addEventListener("change", () => { stop(); model.set("same", same.checked); model.save_changes(); });
-  const sameRow = h("div", { class: "pnn-row pnn-check" }, [same, h("label", { for: `${id}-same` }, ["padding='same'"])]);
   const mode = select("mode", "mode");
   const stride = slider("stride", "stride", 1, 3);
   const dilation = slider("dilation", "dilation", 1, 3);
@@ -220,9 +182,8 @@ function render({ model, el }) {
     "Keyboard: Tab to a control; arrow keys move a slider (the first one walks through the output entries), ",
     "Enter or Space presses a button, Space toggles a checkbox.",
   ]);
-  const svg = document.createElementNS(SVG, "svg");
-  svg.setAttribute("role", "img");
-  root.append(style,
+  const svg = picture();
+  root.append(h("style", {}, [CSS]),
     h("div", { class: "pnn-step" }, [h("label", { for: `${id}-position` }, ["position"]), position.input, position.out, prev, next, play]),
     h("div", { class: "pnn-controls" }, [mode.row, image.row, kernel.row, channels.row, outRow, kh.row, kw.row, padding.row, sameRow,
       stride.row, dilation.row]),
@@ -491,17 +452,8 @@ function render({ model, el }) {
     el.dataset.redrawMs = String(performance.now() - start);
   }
 
-  const events = ["images", "image", "kernels", "kernel", "kernel_height", "kernel_width", "padding", "same", "stride",
-    "dilation", "position", "channels", "modes", "mode"]
-    .map((name) => `change:${name}`);
-  for (const e of events) model.on(e, redraw);
-  redraw();
-
-  return () => {
-    stop();
-    for (const e of events) model.off(e, redraw);
-    el.replaceChildren();
-  };
+  return redrawOnChange(model, el, ["images", "image", "kernels", "kernel", "kernel_height", "kernel_width", "padding",
+    "same", "stride", "dilation", "position", "channels", "modes", "mode"], redraw, stop);
 }
 
 export default { render };

@@ -10,7 +10,7 @@ scaled logits ``u = scale * z``, side by side:
   ``loss = -(u[target] - max u - log(sum(exp(u - max u))))``, which stays finite;
 
 each as probability bars, the loss, and the gradient ``dloss/du = p - onehot(target)``.
-Everything is computed in ``softmax_explorer.js`` (JavaScript numbers are IEEE float64, as
+Everything is computed in ``softmax.js`` (JavaScript numbers are IEEE float64, as
 NumPy's), so the widget works from its saved state on a page with no kernel.
 """
 
@@ -39,7 +39,7 @@ class SoftmaxExplorer(anywidget.AnyWidget):
     ``widget.hold_trait_notifications()``.
     """
 
-    _esm = esm("softmax_explorer")
+    _esm = esm("softmax")
 
     logits = traitlets.List(traitlets.Float(), default_value=list(DEFAULT_LOGITS)).tag(sync=True)
     target = traitlets.Int(0).tag(sync=True)

@@ -1,4 +1,4 @@
-"""The convolution widgets (chapter 04): a kernel sliding over an image, and the output-size rule.
+"""The sliding-kernel widget (chapter 04): a kernel sliding over an image, step by step.
 
 ``SlidingKernel`` steps (or plays) through the output positions of a 2-D cross-correlation,
 as ``F.conv2d`` computes it: the current window is highlighted on the zero-padded input, the
@@ -7,14 +7,11 @@ fills in cell by cell. The reader chooses the image, the kernel, its height and 
 padding (or ``'same'``), the stride and the dilation; a three-channel view shows how the
 channel sums add up and that each output channel has its own kernel. Its backward mode
 scatters each output's gradient back through the kernel onto the padded input positions its
-window read, accumulating output by output. ``OutputSizeExplorer`` draws, along one axis,
-every window position for an input size, kernel size, stride, padding (or ``'same'``) and
-dilation, marks which positions each tap reads and which positions no tap reads, and, on
-request, evaluates the output-size formula on those numbers.
+window read, accumulating output by output.
 
 Python only prepares data (the images, the kernels for each size); every convolution is
-computed in the ES modules ``sliding_kernel.js`` and ``output_size.js``, so each control
-works from the saved state on a page with no kernel.
+computed in the ES module ``sliding_kernel.js``, so each control works from the saved state
+on a page with no kernel.
 """
 
 from __future__ import annotations
@@ -23,10 +20,12 @@ import anywidget
 import numpy as np
 import traitlets
 
-from prettynn.widgets import esm
+from prettynn.widgets import checked_modes, esm, range_validator
 
 KERNEL_SIZES = range(1, 6)
-PADDING_MAX, STRIDE_MAX, DILATION_MAX = 3, 3, 3
+# The lowest and highest value of each integer trait but channels.
+RANGES = {"kernel_height": (KERNEL_SIZES[0], KERNEL_SIZES[-1]), "kernel_width": (KERNEL_SIZES[0], KERNEL_SIZES[-1]),
+          "padding": (0, 3), "stride": (1, 3), "dilation": (1, 3), "position": (0, 10_000)}
 MODES = ("forward", "backward")
 
 
@@ -113,7 +112,7 @@ class SlidingKernel(anywidget.AnyWidget):
 
     def __init__(self, mode: str = "forward", modes=MODES, **kwargs) -> None:
         """Build the widget; ``mode`` must be one of the ``modes`` offered."""
-        offered = _checked_modes(modes)
+        offered = checked_modes(modes, MODES)
         super().__init__(modes=offered, mode=_one_of(mode, offered, "mode"), **kwargs)
 
     @traitlets.validate("images")
@@ -151,25 +150,7 @@ class SlidingKernel(anywidget.AnyWidget):
     def _validate_kernel(self, proposal: traitlets.Bunch) -> str:
         return _one_of(proposal["value"], self.kernels, "kernel")
 
-    @traitlets.validate("kernel_height", "kernel_width")
-    def _validate_kernel_shape(self, proposal: traitlets.Bunch) -> int:
-        return _in_range(proposal["value"], proposal["trait"].name, KERNEL_SIZES.start, KERNEL_SIZES.stop - 1)
-
-    @traitlets.validate("padding")
-    def _validate_padding(self, proposal: traitlets.Bunch) -> int:
-        return _in_range(proposal["value"], "padding", 0, PADDING_MAX)
-
-    @traitlets.validate("stride")
-    def _validate_stride(self, proposal: traitlets.Bunch) -> int:
-        return _in_range(proposal["value"], "stride", 1, STRIDE_MAX)
-
-    @traitlets.validate("dilation")
-    def _validate_dilation(self, proposal: traitlets.Bunch) -> int:
-        return _in_range(proposal["value"], "dilation", 1, DILATION_MAX)
-
-    @traitlets.validate("position")
-    def _validate_position(self, proposal: traitlets.Bunch) -> int:
-        return _in_range(proposal["value"], "position", 0, 10_000)
+    _validate_range = range_validator(RANGES)
 
     @traitlets.validate("channels")
     def _validate_channels(self, proposal: traitlets.Bunch) -> int:
@@ -179,7 +160,7 @@ class SlidingKernel(anywidget.AnyWidget):
 
     @traitlets.validate("modes")
     def _validate_modes(self, proposal: traitlets.Bunch) -> list[str]:
-        offered = _checked_modes(proposal["value"])
+        offered = checked_modes(proposal["value"], MODES)
         _one_of(self.mode, offered, "mode")
         return offered
 
@@ -188,66 +169,8 @@ class SlidingKernel(anywidget.AnyWidget):
         return _one_of(proposal["value"], self.modes, "mode")
 
 
-class OutputSizeExplorer(anywidget.AnyWidget):
-    """Every window position along one axis, the positions each tap reads and those no tap reads, and
-    (on request) the output-size formula evaluated on the reader's numbers.
-
-    - input_size: 1 to 16; kernel_size: 1 to 7; stride: 1 to 4; padding: 0 to 4 per side;
-      dilation: 1 to 3.
-    - same: True for ``padding='same'`` (the padding slider is then ignored: the total padding is
-      dilation * (kernel_size - 1), the extra one at the end); torch rejects it with stride > 1.
-    - show_formula: False hides the formula (the reader derives it first: an exercise of chapter 04);
-      a checkbox in the widget shows it.
-    """
-
-    _esm = esm("output_size")
-
-    input_size = traitlets.Int(7).tag(sync=True)
-    kernel_size = traitlets.Int(3).tag(sync=True)
-    stride = traitlets.Int(1).tag(sync=True)
-    padding = traitlets.Int(0).tag(sync=True)
-    dilation = traitlets.Int(1).tag(sync=True)
-    same = traitlets.Bool(False).tag(sync=True)
-    show_formula = traitlets.Bool(False).tag(sync=True)
-
-    @traitlets.validate("input_size")
-    def _validate_input_size(self, proposal: traitlets.Bunch) -> int:
-        return _in_range(proposal["value"], "input_size", 1, 16)
-
-    @traitlets.validate("kernel_size")
-    def _validate_kernel_size(self, proposal: traitlets.Bunch) -> int:
-        return _in_range(proposal["value"], "kernel_size", 1, 7)
-
-    @traitlets.validate("stride")
-    def _validate_stride(self, proposal: traitlets.Bunch) -> int:
-        return _in_range(proposal["value"], "stride", 1, 4)
-
-    @traitlets.validate("padding")
-    def _validate_padding(self, proposal: traitlets.Bunch) -> int:
-        return _in_range(proposal["value"], "padding", 0, 4)
-
-    @traitlets.validate("dilation")
-    def _validate_dilation(self, proposal: traitlets.Bunch) -> int:
-        return _in_range(proposal["value"], "dilation", 1, 3)
-
-
-def _in_range(value: int, name: str, low: int, high: int) -> int:
-    """``value`` if ``low <= value <= high``; ``ValueError`` naming the allowed range otherwise."""
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be an integer from {low} to {high}, got {value}")
-    return value
-
-
 def _one_of(value: str, options, name: str) -> str:
     """``value`` if it is one of ``options`` (a dict's keys or a list); ``ValueError`` listing them otherwise."""
     if value not in options:
         raise ValueError(f"{name} must be one of {sorted(options)}, got {value!r}")
     return value
-
-
-def _checked_modes(modes) -> list[str]:
-    """``modes`` as a list if it is a non-empty list of distinct entries of ``MODES``."""
-    offered = list(modes)
-    if not offered or len(set(offered)) != len(offered) or not set(offered) <= set(MODES):
-        raise ValueError(f"modes must be a non-empty list of distinct modes from {MODES}, got {modes!r}")
-    return offered

@@ -3,16 +3,14 @@
 // so it works live in JupyterLab and from saved widget state on a static page.
 // Traits: logits (list of K >= 2 floats), target (int in 0..K-1), scale (float > 0).
 // JavaScript numbers are IEEE float64, as NumPy's: Math.exp(710) is Infinity here too.
+// prettynn.widgets.esm puts common.js (the helpers h, s, baseCss, outputSize, ...) before this file.
 
-// The SVG namespace, as the HTML parser assigns it (so this file names no URL).
-const SVG = (() => { const d = document.createElement("div"); d.innerHTML = "<svg></svg>"; return d.firstChild.namespaceURI; })();
 const COLOR = {
+  ...INK,
   prob: "#0072B2",      // Okabe-Ito blue: probabilities
   neg: "#D55E00",       // Okabe-Ito vermillion: negative gradient, overflow
   negText: "#A63F00",   // darker vermillion for text (contrast >= 4.5 on white)
   pos: "#8A8A8A",       // grey: positive gradient
-  text: "#222222",
-  muted: "#555555",
   grid: "#E3E3E3",
   axis: "#444444",
   band: "#EFEFEF",      // the target class's column
@@ -21,26 +19,17 @@ const LN_MAX = Math.log(Number.MAX_VALUE); // 709.78: exp(u) is Infinity above i
 const LOGIT_MIN = -10, LOGIT_MAX = 10, LOGIT_STEP = 0.1;
 const LOG_SCALE_MIN = 0, LOG_SCALE_MAX = 3; // scale from 10^0 = 1 to 10^3 = 1000
 
-const CSS = `
-.pnn-sm { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
-  color: ${COLOR.text}; background: #fff; max-width: 720px; width: 100%; box-sizing: border-box;
-  padding: 10px; border: 1px solid #D0D0D0; border-radius: 6px; }
-.pnn-sm * { box-sizing: border-box; }
+const CSS = baseCss(".pnn-sm", COLOR.prob) + `
 .pnn-sm .pnn-controls { display: grid; grid-template-columns: repeat(auto-fit, minmax(290px, 1fr)); gap: 8px 12px; }
 .pnn-sm fieldset { border: 1px solid #D0D0D0; border-radius: 4px; margin: 0; padding: 4px 10px 8px; min-width: 0; }
 .pnn-sm legend { font-weight: 600; font-size: 14px; padding: 0 4px; }
-.pnn-sm .pnn-row { display: grid; grid-template-columns: 5.6em 1fr 3.6em; align-items: center; gap: 6px; }
-.pnn-sm .pnn-row label { white-space: nowrap; }
-.pnn-sm output { font-variant-numeric: tabular-nums; text-align: right; }
-.pnn-sm input[type=range] { width: 100%; margin: 4px 0; accent-color: ${COLOR.prob}; }
+.pnn-sm .pnn-row { grid-template-columns: 5.6em 1fr 3.6em; }
 .pnn-sm .pnn-radios { display: flex; flex-wrap: wrap; gap: 2px 14px; }
-.pnn-sm .pnn-radios label { display: inline-flex; align-items: center; gap: 4px; padding: 2px 0; white-space: nowrap; }
+.pnn-sm .pnn-radios label { display: inline-flex; align-items: center; gap: 4px; padding: 2px 0; }
 .pnn-sm input[type=radio] { accent-color: ${COLOR.prob}; margin: 0; width: 16px; height: 16px; }
-.pnn-sm input:focus-visible { outline: 3px solid ${COLOR.text}; outline-offset: 2px; border-radius: 2px; }
+.pnn-sm input:focus-visible { border-radius: 2px; }
 .pnn-sm .pnn-ticks { display: flex; justify-content: space-between; font-size: 12px; color: ${COLOR.muted}; padding: 0 2px; }
-.pnn-sm .pnn-hint { font-size: 13px; color: ${COLOR.muted}; margin: 6px 0 0; }
-.pnn-sm svg { display: block; width: 100%; height: auto; margin-top: 8px; overflow: visible; }
-.pnn-sm svg text { font-family: inherit; }
+.pnn-sm svg { overflow: visible; }
 .pnn-sm .pnn-hit { cursor: pointer; }
 `;
 
@@ -75,55 +64,31 @@ function fmt(v, digits = 3) {
   const s = a >= 1e5 || a < 1e-3
     ? v.toExponential(1).replace("e+", "e")
     : String(Number(v.toPrecision(digits)));
-  return s.replace(/-/g, "\u2212");
+  return minusSigns(s);
 }
 
 function fmtScale(scale) {
   return scale < 10 ? scale.toFixed(2) : scale < 100 ? scale.toFixed(1) : scale.toFixed(0);
 }
 
-// ---- tiny DOM helpers -------------------------------------------------------------------------
-
-function h(tag, attrs = {}, children = []) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  for (const c of children) node.append(c);
-  return node;
-}
-
-function s(parent, tag, attrs = {}, text) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
-  if (text !== undefined) node.textContent = text;
-  parent.appendChild(node);
-  return node;
-}
-
-let instances = 0;
-
 // ---- the view ---------------------------------------------------------------------------------
 
 function render({ model, el }) {
-  const id = `pnn-sm-${++instances}-${Math.random().toString(36).slice(2, 8)}`;
+  const id = uniqueId("pnn-sm");
   el.classList.add("prettynn-widget");
   el.dataset.widget = "softmax-explorer";
 
   const root = h("div", { class: "pnn-sm" });
-  const style = h("style");
-  style.textContent = CSS;
   const logitBox = h("fieldset", {}, [h("legend", {}, ["Logits z of one example"])]);
   const targetBox = h("fieldset", {}, [h("legend", {}, ["Target class"])]);
   const radios = h("div", { class: "pnn-radios", role: "radiogroup", "aria-label": "target class" });
   targetBox.append(radios);
 
-  const scaleInput = h("input", {
-    type: "range", id: `${id}-scale`, min: LOG_SCALE_MIN, max: LOG_SCALE_MAX, step: 0.01,
-    "aria-label": "scale s that multiplies the logits (logarithmic, 1 to 1000)",
-  });
-  const scaleOut = h("output", { for: `${id}-scale` });
+  const { input: scaleInput, out: scaleOut, row: scaleRow } = labelledSlider(`${id}-scale`, "s (log)",
+    LOG_SCALE_MIN, LOG_SCALE_MAX, 0.01, "scale s that multiplies the logits (logarithmic, 1 to 1000)");
   const scaleBox = h("fieldset", {}, [
     h("legend", {}, ["Scale s, logits u = s \u00b7 z"]),
-    h("div", { class: "pnn-row" }, [h("label", { for: `${id}-scale` }, ["s (log)"]), scaleInput, scaleOut]),
+    scaleRow,
     h("div", { class: "pnn-row", "aria-hidden": "true" }, [
       h("span"), h("div", { class: "pnn-ticks" }, ["1", "10", "100", "1000"].map((t) => h("span", {}, [t]))), h("span"),
     ]),
@@ -133,9 +98,8 @@ function render({ model, el }) {
     "Keyboard: Tab to a slider, then arrow keys (Page Up/Down for big steps); arrow keys move between target classes. ",
     "Clicking a column also picks the target.",
   ]);
-  const svg = document.createElementNS(SVG, "svg");
-  svg.setAttribute("role", "img");
-  root.append(style, h("div", { class: "pnn-controls" }, [logitBox, side]), hint, svg);
+  const svg = picture();
+  root.append(h("style", {}, [CSS]), h("div", { class: "pnn-controls" }, [logitBox, side]), hint, svg);
   el.replaceChildren(root);
 
   let logitInputs = [], logitOuts = [], radioInputs = [];
@@ -157,14 +121,10 @@ function render({ model, el }) {
     radios.replaceChildren();
     logitInputs = []; logitOuts = []; radioInputs = [];
     for (let k = 0; k < K; k++) {
-      const inputId = `${id}-z${k}`;
-      const input = h("input", {
-        type: "range", id: inputId, min: LOGIT_MIN, max: LOGIT_MAX, step: LOGIT_STEP,
-        "aria-label": `logit z${k} of class ${k}`,
-      });
+      const { input, out, row } = labelledSlider(`${id}-z${k}`, `z${k} class ${k}`, LOGIT_MIN, LOGIT_MAX, LOGIT_STEP,
+        `logit z${k} of class ${k}`);
       input.addEventListener("input", () => setLogit(k, parseFloat(input.value)));
-      const out = h("output", { for: inputId });
-      logitBox.append(h("div", { class: "pnn-row" }, [h("label", { for: inputId }, [`z${k} class ${k}`]), input, out]));
+      logitBox.append(row);
       logitInputs.push(input); logitOuts.push(out);
 
       const radio = h("input", { type: "radio", name: `${id}-target`, value: String(k), "aria-label": `target class ${k}` });
@@ -367,14 +327,7 @@ function render({ model, el }) {
     el.dataset.redrawMs = String(performance.now() - start);
   }
 
-  const events = ["change:logits", "change:target", "change:scale"];
-  for (const e of events) model.on(e, redraw);
-  redraw();
-
-  return () => {
-    for (const e of events) model.off(e, redraw);
-    el.replaceChildren();
-  };
+  return redrawOnChange(model, el, ["logits", "target", "scale"], redraw);
 }
 
 export default { render };
