@@ -150,39 +150,6 @@ def test_worked_examples_of_the_text():
     np.testing.assert_allclose(corr2d(stripe, np.array([[1.0, -1.0]]))[0], [0, 1, 0, 0, 0, -1, 0])
 
 
-def _unread(length, k, s, d):
-    """Positions 0 .. length - 1 of a padded axis that no tap reads, by brute force."""
-    size = (length - d * (k - 1) - 1) // s + 1
-    read = {s * i + d * a for i in range(size) for a in range(k)}
-    return set(range(length)) - read
-
-
-def test_the_three_kinds_of_unread_positions_the_text_names():
-    """After the last window (the floor's remainder); between windows when s > span; between taps when
-    d > 1, and only multiples of gcd(s, d) when it exceeds 1. Nothing else is ever unread."""
-    import math
-
-    for length in range(1, 25):
-        for k in range(1, 6):
-            for s in range(1, 6):
-                for d in range(1, 5):
-                    span = d * (k - 1) + 1
-                    if length < span:
-                        continue
-                    unread = _unread(length, k, s, d)
-                    size = (length - span) // s + 1
-                    last = (size - 1) * s + span  # first position after the last window
-                    assert {x for x in unread if x >= last} == set(range(last, length))
-                    assert length - last == (length - span) % s
-                    between_windows = {x for i in range(size - 1) for x in range(i * s + span, (i + 1) * s)}
-                    assert between_windows <= unread and (not between_windows or s > span)
-                    inside = unread - between_windows - set(range(last, length))
-                    assert not inside or d > 1  # between taps: dilation only
-                    g = math.gcd(s, d)
-                    if g > 1 and k > 1 and size > 1:
-                        assert all(x % g == 0 for x in set(range(length)) - unread)
-
-
 def test_equivariance_holds_away_from_the_border_and_for_multiples_of_the_stride():
     corr2d = instructor_functions(CHAPTER)["corr2d"]
     rng = np.random.default_rng(4)
