@@ -3,7 +3,7 @@
 ``dropout`` is judged by properties (no reference output), so its typical mistakes are
 written out here as student functions: each must fail a visible case with its hint and
 lose hidden points. The statistical checks are tested for their false-failure rate, and
-the ``Dropout`` layer of ``prettynn.training`` for using the reader's functions.
+the ``Dropout`` layer of ``prettynn.layers`` for using the reader's functions.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from prettynn.model import get
 from prettynn.exercises import dropout as declarations
 from prettynn.feedback import case_report
 from prettynn.judging import evaluate, hidden_verdict
-from prettynn.training import Dropout
+from prettynn.layers import Dropout
 
 from .conftest import load_functions
 

@@ -5,7 +5,7 @@
 - running statistics are updated in place, as torch updates them, and a wrong update is
   reported on the argument it concerns;
 - typical mistakes, written as a student would write them, get their specific hints;
-- the ``BatchNorm`` layer of ``prettynn.training`` matches ``torch.nn.BatchNorm1d``;
+- the ``BatchNorm`` layer of ``prettynn.layers`` matches ``torch.nn.BatchNorm1d``;
 - the landscape experiment: batch norm smooths the deep network's landscape (a reduced run).
 """
 
@@ -279,13 +279,13 @@ def test_layer_norm_mistakes_get_their_hints(old, new, hint):
     assert hints(verdict) == {hint}, [case_report(r) for r in verdict.failures]
 
 
-# ---------------------------------------------------------------- the BatchNorm layer of prettynn.training
+# ---------------------------------------------------------------- the BatchNorm layer of prettynn.layers
 
 
 def test_batch_norm_layer_matches_torch(reference_solutions):
     import torch
 
-    from prettynn.training import BatchNorm
+    from prettynn.layers import BatchNorm
 
     rng = np.random.default_rng(5)
     layer = BatchNorm(4, reference_solutions["batch_norm"], reference_solutions["batch_norm_backward"], momentum=0.2)

@@ -1,4 +1,4 @@
-"""prettynn.training: layers match torch autograd, SGD and batching are exact, an MLP learns digits."""
+"""prettynn.training: an MLP of prettynn.layers matches torch autograd, SGD and batching are exact, it learns digits."""
 
 from __future__ import annotations
 
@@ -19,14 +19,12 @@ from prettynn.exercises.linear import (
     torch_relu,
     torch_relu_backward,
 )
+from prettynn.layers import Linear, ReLU, init_std
 from prettynn.training import (
     CrossEntropyLoss,
     History,
-    Linear,
-    ReLU,
     Sequential,
     accuracy,
-    init_std,
     minibatches,
     mlp,
     plot_history,

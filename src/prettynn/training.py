@@ -1,17 +1,14 @@
-"""Training a network built from the reader's own layer functions: layers, loss, SGD, history.
+"""Training a network built from the reader's own functions: networks, loss, SGD, history.
 
-The package holds no NumPy solution of an exercise: every layer is built from functions
-passed in, with ``torch.nn.functional`` semantics, that the reader wrote in chapter 01:
+The package holds no NumPy solution of an exercise. The layers, in ``prettynn.layers``, are
+built from functions the reader wrote; so is the loss, from chapter 01's
+``cross_entropy(logits, target)`` and ``cross_entropy_backward(logits, target)``.
 
-- ``linear(x, weight, bias=None)`` and ``linear_backward(grad_output, x, weight, bias=None)``
-- ``relu(x)`` and ``relu_backward(grad_output, x)``
-- ``cross_entropy(logits, target)`` and ``cross_entropy_backward(logits, target)``
-
-A layer (see ``Layer``) has ``params`` and ``grads`` dicts (empty when it has none),
-``forward(x, training=True)`` and ``backward(grad_output)``. ``Sequential`` passes
-``training`` down to every layer, so a layer that behaves differently in training and in
-evaluation (dropout, batch normalization) fits in without changing ``Sequential`` or
-``train``. Running statistics are plain attributes, not ``params``: SGD updates ``params``.
+``Sequential`` chains layers and passes ``training`` down to every one, so a layer that
+behaves differently in training and in evaluation (dropout, batch normalization) fits in
+without changing ``Sequential`` or ``train``. ``mlp`` and ``lenet`` build the chapters'
+networks, ``layer_table`` lists a network's layers with their output shapes and parameter
+counts.
 
 ``train`` fits a model on a ``prettynn.data.Split``'s training part, reports the
 validation part after every epoch and never reads the test part.
@@ -23,169 +20,16 @@ import html
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Iterator, Protocol, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .data import Split
+from .layers import BatchNorm2d, Conv2d, Dropout, Flatten, Layer, Linear, MaxPool2d, ReLU
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-
-
-INITIALISATIONS = ("he", "xavier")
-
-
-def init_std(init: str, in_features: int, out_features: int) -> float:
-    """The standard deviation of a ``Linear`` layer's initial weights: ``"he"`` sqrt(2 / in_features),
-    ``"xavier"`` sqrt(2 / (in_features + out_features)); see ``Linear``."""
-    if init == "he":
-        return float(np.sqrt(2.0 / in_features))
-    if init == "xavier":
-        return float(np.sqrt(2.0 / (in_features + out_features)))
-    raise ValueError(f"init must be one of {INITIALISATIONS}, got {init!r}")
-
-
-class Layer(Protocol):
-    """What ``Sequential`` needs of a layer.
-
-    - params: name -> parameter array, updated in place by the optimiser (empty if none)
-    - grads: the same names and shapes, d loss / d parameter, filled by ``backward``
-    - forward(x, training): output for input ``x``, caching what ``backward`` needs;
-      ``training=False`` is evaluation mode and must be deterministic
-    - backward(grad_output): d loss / d x (``x``'s shape) given d loss / d output
-    """
-
-    params: dict[str, np.ndarray]
-    grads: dict[str, np.ndarray]
-
-    def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray: ...
-
-    def backward(self, grad_output: np.ndarray) -> np.ndarray: ...
-
-
-class Linear:
-    """Fully connected layer ``x @ weight.T + bias``, from the reader's ``linear`` and ``linear_backward``.
-
-    - params: weight ``(out_features, in_features)`` and bias ``(out_features,)``
-    - grads: the same keys and shapes, set by ``backward``
-
-    The bias starts at zero. The weight is drawn from a zero-mean normal distribution whose
-    variance ``init`` chooses (see ``INITIALISATIONS``):
-
-    - ``"he"`` (the default): 2 / in_features, the initialisation of He et al. (2015,
-      "Delving deep into rectifiers", §2.2). The factor 2 makes up for a ReLU zeroing half
-      of its input, so it is the right scale for a layer whose input comes out of a ReLU: the
-      second moment of the pre-activations then stays the same from layer to layer, in
-      expectation. For the first layer, whose input is the data, it is a convention.
-    - ``"xavier"``: 2 / (in_features + out_features), the variance of the "normalized
-      initialization" of Glorot & Bengio (2010, Eq. 16), drawn from a normal distribution
-      instead of their uniform one (as ``torch.nn.init.xavier_normal_``). It is derived for
-      activations that are linear around 0 (tanh), not for ReLUs.
-    """
-
-    def __init__(self, in_features: int, out_features: int, rng: np.random.Generator,
-                 linear: Callable, linear_backward: Callable, init: str = "he"):
-        self.linear = linear
-        self.linear_backward = linear_backward
-        weight = rng.normal(0.0, init_std(init, in_features, out_features), size=(out_features, in_features))
-        self.params = {"weight": weight, "bias": np.zeros(out_features)}
-        self.grads = {name: np.zeros_like(value) for name, value in self.params.items()}
-
-    def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
-        """``(N, in_features) -> (N, out_features)``; the same in training and evaluation."""
-        self.x = x
-        return self.linear(x, self.params["weight"], self.params["bias"])
-
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        """``(N, out_features) -> (N, in_features)``, d loss / d x; stores the parameters' gradients."""
-        grad_x, grad_weight, grad_bias = self.linear_backward(
-            grad_output, self.x, self.params["weight"], self.params["bias"]
-        )
-        self.grads = {"weight": grad_weight, "bias": grad_bias}
-        return grad_x
-
-
-class ReLU:
-    """Elementwise ``max(x, 0)``, from the reader's ``relu`` and ``relu_backward``; no parameters."""
-
-    def __init__(self, relu: Callable, relu_backward: Callable):
-        self.relu = relu
-        self.relu_backward = relu_backward
-        self.params: dict[str, np.ndarray] = {}
-        self.grads: dict[str, np.ndarray] = {}
-
-    def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
-        """Any shape to the same shape; the same in training and evaluation."""
-        self.x = x
-        return self.relu(x)
-
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        """d loss / d x of the cached input's shape."""
-        return self.relu_backward(grad_output, self.x)
-
-
-class Dropout:
-    """Inverted dropout, from the reader's ``dropout`` and ``dropout_backward``; no parameters.
-
-    ``dropout(x, p, training, rng)`` returns ``(out, mask)`` and ``dropout_backward(grad_output,
-    mask)`` the gradient (chapter 02). In training each forward call draws a new mask from
-    ``rng``; in evaluation the layer is the identity. The mask is cached for ``backward``.
-    """
-
-    def __init__(self, p: float, rng: np.random.Generator, dropout: Callable, dropout_backward: Callable):
-        self.p = p
-        self.rng = rng
-        self.dropout = dropout
-        self.dropout_backward = dropout_backward
-        self.params: dict[str, np.ndarray] = {}
-        self.grads: dict[str, np.ndarray] = {}
-
-    def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
-        """Any shape to the same shape: ``x * mask`` in training, ``x`` in evaluation."""
-        out, self.mask = self.dropout(x, self.p, training, self.rng)
-        return out
-
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        """d loss / d x of the last forward's shape, through the cached mask."""
-        return self.dropout_backward(grad_output, self.mask)
-
-
-class BatchNorm:
-    """Batch normalization per feature (axis 1), from the reader's ``batch_norm`` and ``batch_norm_backward``.
-
-    - params: weight (starts at ones) and bias (starts at zeros), shape ``(num_features,)``
-    - grads: the same keys and shapes, set by ``backward``
-    - running_mean (zeros) and running_var (ones), ``(num_features,)``: plain attributes, not
-      parameters; ``batch_norm`` updates these arrays in place in training, with ``momentum``
-
-    Training normalizes with the batch's statistics, evaluation with the running ones.
-    ``backward`` follows a training-mode ``forward`` (the only one ``train`` differentiates).
-    """
-
-    def __init__(self, num_features: int, batch_norm: Callable, batch_norm_backward: Callable,
-                 momentum: float = 0.1, eps: float = 1e-5):
-        self.batch_norm = batch_norm
-        self.batch_norm_backward = batch_norm_backward
-        self.momentum, self.eps = momentum, eps
-        self.params = {"weight": np.ones(num_features), "bias": np.zeros(num_features)}
-        self.grads = {name: np.zeros_like(value) for name, value in self.params.items()}
-        self.running_mean = np.zeros(num_features)
-        self.running_var = np.ones(num_features)
-
-    def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
-        """``(N, num_features, *) -> `` the same shape, normalized per feature."""
-        self.x = x
-        return self.batch_norm(x, self.running_mean, self.running_var, self.params["weight"], self.params["bias"],
-                               training=training, momentum=self.momentum, eps=self.eps)
-
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        """d loss / d x of the cached input's shape; stores the weight's and the bias's gradients."""
-        grad_x, grad_weight, grad_bias = self.batch_norm_backward(grad_output, self.x, self.params["weight"],
-                                                                  eps=self.eps)
-        self.grads = {"weight": grad_weight, "bias": grad_bias}
-        return grad_x
 
 
 class Sequential:
@@ -195,13 +39,13 @@ class Sequential:
         self.layers = list(layers)
 
     def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
-        """``(N, D) -> (N, C)`` logits, each layer caching what its backward needs."""
+        """``(N, *) -> (N, C)`` logits (``*``: ``(D,)``, ``(C_in, H, W)``, ...); each layer caches what it needs."""
         for layer in self.layers:
             x = layer.forward(x, training=training)
         return x
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        """``(N, C)`` d loss / d logits -> ``(N, D)`` d loss / d input; fills every layer's grads."""
+        """``(N, C)`` d loss / d logits -> ``(N, *)`` d loss / d input; fills every layer's grads."""
         for layer in reversed(self.layers):
             grad_output = layer.backward(grad_output)
         return grad_output
@@ -213,7 +57,7 @@ class Sequential:
                 yield parameter, layer.grads[name]
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        """``(N, D) -> (N,)`` int classes: the largest logit, in evaluation mode."""
+        """``(N, *) -> (N,)`` int classes: the largest logit, in evaluation mode."""
         return self.forward(x, training=False).argmax(axis=-1)
 
 
@@ -231,6 +75,87 @@ def mlp(sizes: Sequence[int], rng: np.random.Generator, *, linear: Callable, lin
             layers.append(ReLU(relu, relu_backward))
         layers.append(Linear(in_features, out_features, rng, linear, linear_backward, init=init))
     return Sequential(layers)
+
+
+LENET_FUNCTIONS = ("conv2d", "conv2d_backward", "batch_norm", "batch_norm_backward", "relu", "relu_backward",
+                   "max_pool2d", "max_pool2d_backward", "dropout", "dropout_backward", "linear", "linear_backward")
+
+
+def lenet(rng: np.random.Generator, functions: Mapping[str, Callable], *, in_channels: int = 1,
+          image_size: int = 8, hidden: int = 32, classes: int = 10, p: float = 0.25) -> Sequential:
+    """A small convolutional network: LeNet-5's outline with today's parts.
+
+    LeNet-5 (LeCun et al., 1998) has 6, then 16 feature maps, each convolution followed by
+    subsampling, then fully connected layers. Here each convolution is 3x3 with padding 1
+    (the image keeps its size), then batch normalization, ReLU and 2x2 max pooling (halving it):
+
+    Conv2d(in_channels -> 6) -> BatchNorm2d -> ReLU -> MaxPool2d(2)
+    -> Conv2d(6 -> 16) -> BatchNorm2d -> ReLU -> MaxPool2d(2)
+    -> Flatten -> Dropout(p) -> Linear(16 * (image_size // 4)**2 -> hidden) -> ReLU -> Linear(hidden -> classes)
+
+    The convolutions have no bias: the batch normalization after each subtracts every
+    channel's batch mean, which would cancel a bias (its gradient is zero); the batch
+    normalization's own bias takes its place. All weights have He initialisation.
+
+    - rng: draws the initial weights, then the dropout masks
+    - functions: the reader's functions by name, at least ``LENET_FUNCTIONS``, e.g.
+      ``{function.__name__: function for function in checked(conv2d, conv2d_backward, ...)}``
+    - returns: a ``Sequential`` mapping ``(N, in_channels, image_size, image_size)`` images to
+      ``(N, classes)`` logits
+    """
+    missing = [name for name in LENET_FUNCTIONS if name not in functions]
+    if missing:
+        raise KeyError(f"lenet needs the functions {', '.join(missing)}")
+    features = 16 * (image_size // 4) ** 2
+    return Sequential([
+        *_convolution_block(in_channels, 6, rng, functions),
+        *_convolution_block(6, 16, rng, functions),
+        Flatten(),
+        Dropout(p, rng, **_forward_and_backward(functions, "dropout")),
+        Linear(features, hidden, rng, **_forward_and_backward(functions, "linear")),
+        ReLU(**_forward_and_backward(functions, "relu")),
+        Linear(hidden, classes, rng, **_forward_and_backward(functions, "linear")),
+    ])
+
+
+def _convolution_block(in_channels: int, out_channels: int, rng: np.random.Generator,
+                       functions: Mapping[str, Callable]) -> list[Layer]:
+    """Conv2d 3x3 (padding 1, no bias) -> BatchNorm2d -> ReLU -> MaxPool2d(2): ``(N, in_channels, H, W) ->
+    (N, out_channels, H // 2, W // 2)``."""
+    return [Conv2d(in_channels, out_channels, 3, rng, padding=1, bias=False,
+                   **_forward_and_backward(functions, "conv2d")),
+            BatchNorm2d(out_channels, **_forward_and_backward(functions, "batch_norm")),
+            ReLU(**_forward_and_backward(functions, "relu")),
+            MaxPool2d(2, **_forward_and_backward(functions, "max_pool2d"))]
+
+
+def _forward_and_backward(functions: Mapping[str, Callable], name: str) -> dict[str, Callable]:
+    """``{name: ..., name_backward: ...}`` of ``functions``: a layer's two keyword arguments."""
+    return {name: functions[name], f"{name}_backward": functions[f"{name}_backward"]}
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    """One row of ``layer_table``: the layer's class name, its output's shape, its number of parameters."""
+
+    layer: str
+    output_shape: tuple[int, ...]
+    parameters: int
+
+
+def layer_table(model: Sequential, input_shape: tuple[int, ...]) -> list[LayerRow]:
+    """Each layer of ``model``, the shape of its output for an input of ``input_shape`` (the batch
+    axis included, e.g. ``(1, 1, 8, 8)``) and its number of parameters (the sizes of its ``params``).
+
+    The shapes are those of one forward pass on zeros in evaluation mode: nothing is drawn or
+    updated (no dropout mask, no running statistics), but each layer's cache of its input is
+    replaced, so a ``backward`` must follow a new ``forward``.
+    """
+    rows, x = [], np.zeros(input_shape)
+    for layer in model.layers:
+        x = layer.forward(x, training=False)
+        rows.append(LayerRow(type(layer).__name__, x.shape, sum(value.size for value in layer.params.values())))
+    return rows
 
 
 class CrossEntropyLoss:
