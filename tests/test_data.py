@@ -30,3 +30,13 @@ def test_parts_are_disjoint_and_stratified():
     for y in (data.y_train, data.y_val, data.y_test):
         shares = np.bincount(y, minlength=10) / len(y)
         assert np.all(np.abs(shares - 0.1) < 0.02)
+
+
+def test_as_images_keeps_every_pixel_in_place():
+    data = load_digits_split()
+    images = data.as_images()
+    assert images.x_train.shape == (1077, 1, 8, 8) and images.x_test.shape == (450, 1, 8, 8)
+    assert images.mean.shape == (1, 8, 8)
+    row, column = 3, 5  # pixel 29 of the flat features is row 3, column 5 of the image
+    assert np.array_equal(images.x_val[:, 0, row, column], data.x_val[:, 8 * row + column])
+    assert np.array_equal(images.y_test, data.y_test)

@@ -24,6 +24,13 @@ class Split:
     y_test: np.ndarray
     mean: np.ndarray
 
+    def as_images(self) -> "Split":
+        """The same split with every ``x_*`` and ``mean`` as 8x8 one-channel images: ``(N, 1, 8, 8)``
+        and ``(1, 8, 8)``, the layout of ``torch.nn.Conv2d``'s input."""
+        image = (1, 8, 8)
+        return Split(self.x_train.reshape(-1, *image), self.y_train, self.x_val.reshape(-1, *image), self.y_val,
+                     self.x_test.reshape(-1, *image), self.y_test, self.mean.reshape(image))
+
 
 def load_digits_split(test_fraction: float = 0.25, validation_fraction: float = 0.2, seed: int = 0) -> Split:
     """scikit-learn's 8x8 digits (1,797 images, 10 classes, bundled with scikit-learn).
