@@ -19,6 +19,7 @@ import numpy as np
 
 from .model import Case
 from .outcome import Outcome
+from .sandbox.child import list_items, replaced_items
 
 
 def _is_torch_object(obj) -> bool:
@@ -72,6 +73,7 @@ def call_student(fn, case: Case) -> Outcome:
     """Call ``fn`` on copies of the case's inputs, capturing output, warnings and torch use."""
     args = copy.deepcopy(case.args)
     kwargs = copy.deepcopy(case.kwargs)
+    before = list_items(args, kwargs)
     torch_calls: list = []
     sink = io.StringIO()
     with warnings.catch_warnings(), np.errstate(all="ignore"), \
@@ -82,9 +84,16 @@ def call_student(fn, case: Case) -> Outcome:
                 result = fn(*args, **kwargs)
         except (Exception, SystemExit) as exc:  # a student's crash fails the case, not the run
             return Outcome(error_type=type(exc).__name__, error=str(exc), where=_student_frame(exc),
-                           torch_calls=tuple(torch_calls), args_after=args, kwargs_after=kwargs)
+                           torch_calls=tuple(torch_calls), args_after=args, kwargs_after=kwargs,
+                           replaced=_pairs(replaced_items(before, args, kwargs)))
     again = _call_again(fn, case) if case.twice else None
-    return Outcome(result=result, torch_calls=tuple(torch_calls), args_after=args, kwargs_after=kwargs, again=again)
+    return Outcome(result=result, torch_calls=tuple(torch_calls), args_after=args, kwargs_after=kwargs, again=again,
+                   replaced=_pairs(replaced_items(before, args, kwargs)))
+
+
+def _pairs(items: list) -> tuple:
+    """``[[where, index], ...]`` as a tuple of pairs."""
+    return tuple(tuple(item) for item in items)
 
 
 def _call_again(fn, case: Case):

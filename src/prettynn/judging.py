@@ -154,6 +154,11 @@ def _check_type(exercise: Exercise, name: str, value, expected) -> str:
 
 def _unpack(exercise: Exercise, result) -> tuple[tuple, str]:
     """Split a student's return value into its components, or explain why it can't be."""
+    if not exercise.outputs:
+        if result is None:
+            return (), ""
+        return (), (f"{exercise.name} updates its arguments in place and returns None, but it returned "
+                    f"{_describe_type(result)}.")
     if not exercise.returns_tuple:
         return (result,), ""
     names = ", ".join(exercise.outputs)
@@ -198,11 +203,19 @@ def _mistake_relation(exercise: Exercise, case: Case, outcome: Outcome, mistake:
     if got is None or wrong is None:
         return None  # the mistake does not apply here (no bias, say)
     try:
-        if allclose(got, wrong, rtol=case.rtol, atol=case.atol, equal_nan=True):
+        if _close(got, wrong, case):
             return True
     except (TypeError, ValueError):
         return None
     return False if passed else None
+
+
+def _close(got, wrong, case: Case) -> bool:
+    """True when ``got`` equals a mistake's prediction within the case's tolerance (lists item by item)."""
+    if isinstance(wrong, list):
+        return (isinstance(got, list) and len(got) == len(wrong)
+                and all((g is None) == (w is None) and (w is None or _close(g, w, case)) for g, w in zip(got, wrong)))
+    return allclose(got, wrong, rtol=case.rtol, atol=case.atol, equal_nan=True)
 
 
 def _mistake_relations(exercise: Exercise, case: Case, outcome: Outcome, passed: bool) -> dict:
@@ -258,17 +271,88 @@ def _compare_component(exercise: Exercise, case: Case, name: str, got, expected,
                            terms=terms)
 
 
+def _is_array_list(value) -> bool:
+    """True for a list argument of arrays (or ``None`` entries), as the optimizers take them."""
+    return isinstance(value, list) and all(item is None or isinstance(item, np.ndarray) for item in value)
+
+
+def _unchanged(before, after) -> bool:
+    """True when an array, or a list of arrays, holds after the call what it held before."""
+    if isinstance(before, list):
+        return (isinstance(after, list) and len(after) == len(before)
+                and all(_unchanged(b, a) for b, a in zip(before, after)))
+    if before is None:
+        return after is None
+    return isinstance(after, np.ndarray) and after.shape == before.shape and np.array_equal(before, after,
+                                                                                          equal_nan=True)
+
+
 def _modified_input(exercise: Exercise, case: Case, outcome: Outcome) -> str:
-    """Name the first input array the student's function changed in place (and may not), or ''."""
+    """Name the first input (an array or a list of arrays) the student's function changed in place
+    and may not, or ''."""
     before = exercise.named_arguments(case.args, case.kwargs)
     after = exercise.named_arguments(outcome.args_after, outcome.kwargs_after)
     for name, value in before.items():
-        if name in exercise.updates or not isinstance(value, np.ndarray) or name not in after:
+        if name in exercise.updates or name not in after:
             continue
-        changed = after[name]
-        if not isinstance(changed, np.ndarray) or not np.array_equal(value, changed, equal_nan=True):
+        if (isinstance(value, np.ndarray) or _is_array_list(value)) and not _unchanged(value, after[name]):
             return name
     return ""
+
+
+def _not_updated(case: Case, label: str) -> CaseResult:
+    """The result of an argument (or an array in a list argument) left as it was although it had to change."""
+    if "[" in label:
+        hint = (f"write the new values into the array itself (`p -= ...` or `p[...] = ...`, with `p` the array "
+                f"`{label}`): `p = p - ...` only rebinds the name `p`, and the array in the list stays unchanged.")
+    else:
+        hint = (f"write the new values into the array you were given (`{label}[...] = ...`, or `*=` and `+=`): "
+                f"`{label} = ...` only rebinds a local name, the caller's array stays unchanged.")
+    return CaseResult(case, False, f"`{label}` was not updated in place.", hint=hint)
+
+
+def _compare_updated_array(case: Case, name: str, before, got, want) -> CaseResult | None:
+    """Compare one array argument the function must update in place with what the reference left in it."""
+    if not isinstance(got, np.ndarray):
+        return CaseResult(case, False, f"`{name}` could not be read back after the call.")
+    want = np.asarray(want, dtype=np.float64)
+    if np.array_equal(got, before) and not allclose(before, want):
+        return _not_updated(case, name)
+    return _compare_values(case, f"{name} after the call", got, want)
+
+
+def _replaced_indices(exercise: Exercise, outcome: Outcome, name: str) -> set:
+    """The indices of list argument ``name`` whose items the call replaced by other objects."""
+    parameters = exercise.parameters
+    return {index for where, index in outcome.replaced
+            if (parameters[where] if isinstance(where, int) and where < len(parameters) else where) == name}
+
+
+def _compare_updated_list(exercise: Exercise, case: Case, outcome: Outcome, name: str, before: list, got,
+                          want: list) -> CaseResult | None:
+    """Compare a list of arrays the function must update in place (each array in place; a ``None``
+    entry replaced by a new array) with what the reference left in it."""
+    if not isinstance(got, list) or len(got) != len(want):
+        return CaseResult(case, False, f"`{name}` should still be a list of {len(want)} entries after the call.")
+    replaced = _replaced_indices(exercise, outcome, name)
+    for index, (old, new, right) in enumerate(zip(before, got, want)):
+        label = f"{name}[{index}]"
+        if right is None:
+            continue
+        if new is None:
+            return CaseResult(case, False, f"`{label}` is still None after the call.",
+                              hint=f"a None entry of `{name}` means no state yet: put the new array in the list "
+                                   f"(`{name}[i] = ...`), so the next step finds it.")
+        if old is not None and index in replaced:
+            return CaseResult(
+                case, False, f"`{label}` was replaced by a new array instead of being updated in place.",
+                hint=f"update the array that is in the list (`{label} -= ...`, `{label}[...] = ...`): a layer "
+                     f"holds that array, and a new one in the list never reaches it.")
+        failure = (_compare_values(case, f"{label} after the call", new, np.asarray(right, dtype=np.float64))
+                   if old is None else _compare_updated_array(case, label, old, new, right))
+        if failure is not None:
+            return failure
+    return None
 
 
 def _compare_updates(exercise: Exercise, case: Case, outcome: Outcome, expected_after: dict) -> CaseResult | None:
@@ -279,16 +363,10 @@ def _compare_updates(exercise: Exercise, case: Case, outcome: Outcome, expected_
         want = expected_after.get(name)
         if want is None:
             continue
-        got = after.get(name)
-        if not isinstance(got, np.ndarray):
-            return CaseResult(case, False, f"`{name}` could not be read back after the call.")
-        want = np.asarray(want, dtype=np.float64)
-        if np.array_equal(got, before[name]) and not allclose(before[name], want):
-            return CaseResult(
-                case, False, f"`{name}` was not updated in place.",
-                hint=f"write the new values into the array you were given (`{name}[...] = ...`, or `*=` "
-                     f"and `+=`): `{name} = ...` only rebinds a local name, the caller's array stays unchanged.")
-        failure = _compare_values(case, f"{name} after the call", got, want)
+        if isinstance(want, list):
+            failure = _compare_updated_list(exercise, case, outcome, name, before[name], after.get(name), want)
+        else:
+            failure = _compare_updated_array(case, name, before[name], after.get(name), want)
         if failure is not None:
             return failure
     return None
@@ -366,6 +444,15 @@ def judge(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
                                **_mistake_relations(exercise, case, outcome, result.passed))
 
 
+def _leave_as_it_is(name: str, value) -> str:
+    """The hint for an input (an array, or a list of arrays) changed in place that must stay as it was."""
+    if isinstance(value, list):
+        return (f"leave the arrays in `{name}` as they are: `g = g + ...` makes a new array, while `g += ...` "
+                f"or `g[...] = ...` changes the one in the list.")
+    return (f"leave `{name}` as it is: compute the result as a new array (NumPy operations such as `np.where` or "
+            f"`+` return new arrays), or change the entries of `{name}.copy()`.")
+
+
 def _judge_outcome(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
     """The result of one case, before the call's description and the mistakes are attached."""
     if outcome.problem:
@@ -388,12 +475,8 @@ def _judge_outcome(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResu
         )
     changed = _modified_input(exercise, case, outcome)
     if changed:
-        return CaseResult(
-            case, False,
-            f"{exercise.name} modified its input `{changed}` in place.",
-            hint=f"leave `{changed}` as it is: compute the result as a new array (NumPy operations such as "
-                 f"`np.where` or `+` return new arrays), or change the entries of `{changed}.copy()`.",
-        )
+        return CaseResult(case, False, f"{exercise.name} modified its input `{changed}` in place.",
+                          hint=_leave_as_it_is(changed, exercise.named_arguments(case.args, case.kwargs)[changed]))
     components, problem = _unpack(exercise, outcome.result)
     if problem:
         return CaseResult(case, False, problem)

@@ -69,6 +69,8 @@ def _describe_argument(value) -> str:
     """A short description of one argument: an array's shape and dtype, or the value."""
     if isinstance(value, np.ndarray):
         return f"array{value.shape} {value.dtype}"
+    if isinstance(value, list):
+        return f"[{', '.join(_describe_argument(item) for item in value)}]"
     return repr(value)
 
 
@@ -114,7 +116,8 @@ class Exercise:
     """A graded function: its contract, its cases, its known mistakes and its points.
 
     ``outputs`` names what the function returns: one name for a single array, several
-    for a tuple (``("grad_x", "grad_weight", "grad_bias")``). ``reference`` may be
+    for a tuple (``("grad_x", "grad_weight", "grad_bias")``), none for a function that
+    returns ``None`` and only updates the arguments named by ``updates`` in place. ``reference`` may be
     ``None`` when ``properties`` alone judge the outputs (random outputs).
     ``stand_in``: for an exercise without a reference (random outputs), a function that
     follows the contract (torch-based), used where the reader's function is not written or

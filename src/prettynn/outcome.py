@@ -30,7 +30,9 @@ class Outcome:
     ``kwargs_after`` the inputs after the call (to catch in-place changes, and to read the
     arguments it must update). ``problem`` is set when the call produced nothing to judge
     (the sandbox stopped, its output was unreadable). ``again`` is what a second call on the
-    same inputs returned, for a case that asks for two (``Case.twice``).
+    same inputs returned, for a case that asks for two (``Case.twice``). ``replaced`` lists the
+    items of list arguments that the call replaced by other objects instead of updating them in
+    place, as ``(position or keyword, index)``.
     """
 
     result: object = None
@@ -42,6 +44,7 @@ class Outcome:
     kwargs_after: dict = dataclasses.field(default_factory=dict)
     problem: str = ""
     again: object = None
+    replaced: tuple = ()
 
     @property
     def raised(self) -> bool:

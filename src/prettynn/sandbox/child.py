@@ -137,11 +137,38 @@ def encode(value, arrays, key, top=True):
     return {"foreign": short(f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}")}
 
 
+def list_items(args, kwargs):
+    """The items of every list argument by ``(position or keyword, index)``: kept before a call, to
+    see afterwards which items are no longer the objects that were passed in."""
+    named = list(enumerate(args)) + sorted(kwargs.items())
+    return {(where, index): item for where, value in named if type(value) is list for index, item in enumerate(value)}
+
+
+def replaced_items(before, args, kwargs):
+    """``[position or keyword, index]`` of each list item that is another object after the call than
+    before it (an array replaced instead of updated in place)."""
+    now = list_items(args, kwargs)
+    return [[where, index] for (where, index), item in before.items()
+            if item is not None and now.get((where, index), item) is not item]
+
+
+def argument_after(value, arrays, key):
+    """What an argument holds after the call, for the grader: an array's key, a list of arrays
+    (or ``None``) encoded, or ``None`` for anything else."""
+    if isinstance(value, np.ndarray) and value.dtype != object:
+        arrays[key] = np.array(value)
+        return key
+    if type(value) is list and all(item is None or isinstance(item, np.ndarray) for item in value):
+        return encode(value, arrays, key)
+    return None
+
+
 def call_case(fn, args, kwargs, seconds, twice=False):
     """Call ``fn`` under a time limit (a second time on fresh copies when ``twice``); return the
     record and its arrays."""
     arrays = {}
     fresh = copy.deepcopy((args, kwargs)) if twice else None
+    before = list_items(args, kwargs)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         result = fn(*args, **kwargs)
@@ -155,19 +182,13 @@ def call_case(fn, args, kwargs, seconds, twice=False):
     except BaseException as exc:  # the student's exception (SystemExit included) fails this case only
         signal.setitimer(signal.ITIMER_REAL, 0)
         record = describe_error(exc)
-    after = []
-    for position, arg in enumerate(args):
-        if isinstance(arg, np.ndarray) and arg.dtype != object:
-            arrays[f"arg{position}"] = np.array(arg)
-            after.append(f"arg{position}")
-        else:
-            after.append(None)
-    record["args_after"] = after
+    record["args_after"] = [argument_after(arg, arrays, f"arg{position}") for position, arg in enumerate(args)]
     record["kwargs_after"] = {}
     for position, (key, value) in enumerate(sorted(kwargs.items())):
-        if isinstance(value, np.ndarray) and value.dtype != object:
-            arrays[f"kwarg{position}"] = np.array(value)
-            record["kwargs_after"][key] = f"kwarg{position}"
+        after = argument_after(value, arrays, f"kwarg{position}")
+        if after is not None:
+            record["kwargs_after"][key] = after
+    record["replaced"] = replaced_items(before, args, kwargs)
     return record, arrays
 
 

@@ -326,13 +326,35 @@ def _decode(description, arrays: dict):
     raise ValueError("unreadable output")
 
 
+def _argument_after(entry, arrays: dict):
+    """An argument after the call from its record: an array's key, an encoded list, or ``None``."""
+    if entry is None:
+        return None
+    if isinstance(entry, str):
+        return arrays[entry]
+    value = _decode(entry, arrays)
+    if not isinstance(value, list):
+        raise ValueError("unreadable argument")
+    return value
+
+
+def _replaced(entries) -> tuple:
+    """The ``(position or keyword, index)`` pairs of list items replaced during the call, checked."""
+    pairs = tuple((where, index) for where, index in entries)
+    if len(pairs) > 10_000 or not all(type(w) in (int, str) and type(i) is int for w, i in pairs):
+        raise ValueError("unreadable record of replaced items")
+    return pairs
+
+
 def _outcome(record, arrays: dict, stopped: str) -> Outcome:
     """The outcome of one case from its record, or a problem when there is none."""
     if record is None:
         return Outcome(problem=f"the function did not finish this case: {stopped or 'its result is missing'}.")
     try:
-        after = tuple(arrays[key] if key is not None else None for key in record.get("args_after", []))
-        kwargs_after = {str(name): arrays[key] for name, key in dict(record.get("kwargs_after", {})).items()}
+        after = tuple(_argument_after(entry, arrays) for entry in record.get("args_after", []))
+        kwargs_after = {str(name): _argument_after(entry, arrays)
+                        for name, entry in dict(record.get("kwargs_after", {})).items()}
+        replaced = _replaced(record.get("replaced", []))
         if "timeout" in record:
             return Outcome(problem=f"the call took longer than {record['timeout']:g} s (the limit per case).")
         if "skipped" in record:
@@ -341,10 +363,11 @@ def _outcome(record, arrays: dict, stopped: str) -> Outcome:
             return Outcome(problem=f"its result could not be saved: {str(record['unsaved'])[:200]}")
         if "error_type" in record:
             return Outcome(error_type=str(record["error_type"])[:80], error=str(record["error"])[:400],
-                           where=str(record.get("where", ""))[:80], args_after=after, kwargs_after=kwargs_after)
+                           where=str(record.get("where", ""))[:80], args_after=after, kwargs_after=kwargs_after,
+                           replaced=replaced)
         again = _decode(record["again"], arrays) if "again" in record else None
         return Outcome(result=_decode(record["result"], arrays), args_after=after, kwargs_after=kwargs_after,
-                       again=again)
+                       again=again, replaced=replaced)
     except (KeyError, ValueError, TypeError, IndexError, AttributeError):
         return Outcome(problem="its result could not be read by the grader.")
 
