@@ -38,25 +38,39 @@ def public_functions():
                 yield f"{module.__name__}.{name}", value
 
 
-def answers_without_torch(function, case, expected, monkeypatch) -> bool:
-    """True when ``function`` returns ``expected`` on ``case`` with torch unavailable."""
+def equal(got, want) -> bool:
+    """True when two values agree: arrays within the comparison's tolerance, lists item by item, None with None."""
+    if want is None or got is None:
+        return want is None and got is None
+    if isinstance(want, list):
+        return isinstance(got, list) and len(got) == len(want) and all(equal(g, w) for g, w in zip(got, want))
+    return allclose(got, want)
+
+
+def answers_without_torch(function, exercise, case, monkeypatch) -> bool:
+    """True when ``function``, with torch unavailable, gives the reference answer on ``case``: what the
+    reference returns, or, for an exercise that returns nothing, what it leaves in the arguments it
+    updates."""
     try:
         inspect.signature(function).bind(*case.args, **case.kwargs)
     except TypeError:
         return False
+    args, kwargs = copy.deepcopy(case.args), copy.deepcopy(case.kwargs)
     with monkeypatch.context() as patch, warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         patch.setitem(sys.modules, "torch", None)
         patch.setitem(sys.modules, "torch.nn.functional", None)
         try:
-            got = function(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+            got = function(*args, **kwargs)
         except Exception:  # noqa: BLE001 (a function that fails on these inputs gives no answer)
             return False
-    outputs = got if isinstance(got, tuple) else (got,)
+    expected, expected_after = exercise.run_reference(case)
     try:
-        return len(outputs) == len(expected) and all(
-            (want is None and out is None) or (want is not None and out is not None and allclose(out, want))
-            for out, want in zip(outputs, expected))
+        if not exercise.outputs:
+            after = exercise.named_arguments(args, kwargs)
+            return all(equal(after[name], want) for name, want in expected_after.items())
+        outputs = got if isinstance(got, tuple) else (got,)
+        return len(outputs) == len(expected) and all(equal(out, want) for out, want in zip(outputs, expected))
     except (TypeError, ValueError):
         return False
 
@@ -71,7 +85,20 @@ def test_no_public_function_returns_a_graded_answer_without_torch(monkeypatch):
         for case in exercise.visible_cases():
             if case.raises:
                 continue
-            expected = exercise.run_reference(case)[0]
             found += [f"{name} answers {exercise.name} ({case.description})" for name, function in functions
-                      if answers_without_torch(function, case, expected, monkeypatch)]
+                      if answers_without_torch(function, exercise, case, monkeypatch)]
     assert not found, "\n".join(sorted(set(found)))
+
+
+def test_an_update_in_place_counts_as_an_answer(monkeypatch):
+    """The check can fail for an exercise that returns nothing: plain SGD written in NumPy is found."""
+    from prettynn.model import get
+
+    def plain_sgd(params, grads, momentum_buffers, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False):
+        for param, grad in zip(params, grads):
+            param -= lr * grad
+
+    plain_case = get("sgd").visible_cases()[0]
+    assert plain_case.kwargs == {}, "the first visible case of sgd is plain SGD"
+    assert answers_without_torch(plain_sgd, get("sgd"), plain_case, monkeypatch)
+    assert not answers_without_torch(lambda *args, **kwargs: None, get("sgd"), plain_case, monkeypatch)
