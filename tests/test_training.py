@@ -19,7 +19,7 @@ from prettynn.exercises.linear import (
     torch_relu,
     torch_relu_backward,
 )
-from prettynn.layers import Linear, ReLU, init_std
+from prettynn.layers import Flatten, Linear, ReLU, init_std
 from prettynn.training import (
     CrossEntropyLoss,
     History,
@@ -244,6 +244,64 @@ def test_progress_rewrites_one_line_outside_ipython(capsys, digits):
     assert out.count("\r") == 3 and out.count("\n") == 1 and out.endswith("\n")
     final = out.split("\r")[-1]
     assert "epoch 3/3" in final and "val" in final and "%" in final
+
+
+class CountingSGD:
+    """An optimizer with ``step()`` that takes plain SGD steps and counts them."""
+
+    def __init__(self, model: Sequential, lr: float):
+        self.model, self.lr, self.steps = model, lr, 0
+
+    def step(self):
+        self.steps += 1
+        sgd_step(self.model, self.lr)
+
+
+def test_train_with_an_optimizer_steps_it_after_every_minibatch_as_lr_would(digits):
+    by_lr, by_optimizer = small_mlp((64, 16, 10)), small_mlp((64, 16, 10))
+    optimizer = CountingSGD(by_optimizer, lr=0.1)
+    options = {"epochs": 2, "batch_size": 100, "progress": False}
+    expected = train(by_lr, cross_entropy_loss(), digits, lr=0.1, rng=np.random.default_rng(0), **options)
+    history = train(by_optimizer, cross_entropy_loss(), digits, optimizer=optimizer, rng=np.random.default_rng(0),
+                    **options)
+    assert optimizer.steps == 2 * -(-len(digits.y_train) // 100)
+    assert (history.train_loss, history.val_accuracy) == (expected.train_loss, expected.val_accuracy)
+    for (a, _), (b, _) in zip(by_lr.parameters(), by_optimizer.parameters()):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(("choice", "given"), [({}, "neither"), ({"lr": 0.1, "optimizer": "any"}, "both")])
+def test_train_needs_exactly_one_of_lr_and_optimizer(digits, choice, given):
+    with pytest.raises(ValueError, match=f"exactly one of lr .* and optimizer .*, got {given}"):
+        train(small_mlp((64, 16, 10)), cross_entropy_loss(), digits, epochs=1, batch_size=64,
+              rng=np.random.default_rng(0), progress=False, **choice)
+
+
+def test_train_refuses_an_optimizer_without_step(digits):
+    with pytest.raises(TypeError, match="optimizer must have a step"):
+        train(small_mlp((64, 16, 10)), cross_entropy_loss(), digits, epochs=1, batch_size=64,
+              rng=np.random.default_rng(0), optimizer=0.1, progress=False)
+
+
+def test_on_epoch_sees_each_epochs_measurements(digits):
+    seen = []
+
+    def on_epoch(epoch, epochs, history):
+        seen.append((epoch, epochs, len(history.train_loss), len(history.val_accuracy), history.seconds))
+
+    history = train(small_mlp((64, 16, 10)), cross_entropy_loss(), digits, epochs=3, lr=0.1, batch_size=64,
+                    rng=np.random.default_rng(0), progress=False, on_epoch=on_epoch)
+    assert [entry[:4] for entry in seen] == [(1, 3, 1, 1), (2, 3, 2, 2), (3, 3, 3, 3)]
+    assert 0 < seen[0][4] <= seen[1][4] <= seen[2][4] == history.seconds
+
+
+def test_train_takes_images(digits):
+    images = digits.as_images()
+    model = Sequential([Flatten(), *small_mlp((64, 32, 10)).layers])
+    history = train(model, cross_entropy_loss(), images, epochs=2, lr=0.1, batch_size=32,
+                    rng=np.random.default_rng(0), progress=False)
+    assert images.x_train.shape[1:] == (1, 8, 8)
+    assert history.val_accuracy[-1] > 0.5
 
 
 def test_plot_history_draws_loss_and_accuracy():

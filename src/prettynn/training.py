@@ -1,4 +1,4 @@
-"""Training a network built from the reader's own functions: networks, loss, SGD, history.
+"""Training a network built from the reader's own functions: networks, loss, the training loop, history.
 
 The package holds no NumPy solution of an exercise. The layers, in ``prettynn.layers``, are
 built from functions the reader wrote; so is the loss, from chapter 01's
@@ -10,8 +10,10 @@ without changing ``Sequential`` or ``train``. ``mlp`` and ``lenet`` build the ch
 networks, ``layer_table`` lists a network's layers with their output shapes and parameter
 counts.
 
-``train`` fits a model on a ``prettynn.data.Split``'s training part, reports the
-validation part after every epoch and never reads the test part.
+``train`` fits a model on a ``prettynn.data.Split``'s training part, with plain SGD
+(``lr``) or an optimizer of ``prettynn.optimizers`` built from the reader's ``sgd`` or
+``adam``, reports the validation part after every epoch (to a callback too, such as a
+``prettynn.widgets.training_curves.TrainingCurves``) and never reads the test part.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import html
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Mapping, Protocol, Sequence
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -188,9 +190,28 @@ def sgd_step(model: Sequential, lr: float) -> None:
         parameter -= lr * gradient
 
 
-def sgd_epoch(model: Sequential, loss: CrossEntropyLoss, x: np.ndarray, y: np.ndarray, *,
-              lr: float, batch_size: int, rng: np.random.Generator) -> float:
-    """One pass of minibatch SGD over ``x`` ``(N, D)``, ``y`` ``(N,)``, in training mode.
+class Optimizer(Protocol):
+    """What ``train`` needs of an optimizer (``prettynn.optimizers.SGD``, ``Adam``): ``step()`` updates
+    the model's parameters in place from the gradients its last ``backward`` stored."""
+
+    def step(self) -> None: ...
+
+
+class _PlainSGD:
+    """The optimizer of ``train(lr=...)``: ``sgd_step``, no state."""
+
+    def __init__(self, model: Sequential, lr: float):
+        self.model, self.lr = model, lr
+
+    def step(self) -> None:
+        """``parameter -= lr * gradient`` for every parameter."""
+        sgd_step(self.model, self.lr)
+
+
+def train_epoch(model: Sequential, loss: CrossEntropyLoss, x: np.ndarray, y: np.ndarray, *,
+                optimizer: Optimizer, batch_size: int, rng: np.random.Generator) -> float:
+    """One pass over ``x`` ``(N, *)`` (``(N, D)`` features, ``(N, C, H, W)`` images, ...), ``y`` ``(N,)``,
+    in random minibatches, in training mode: forward, loss, backward, ``optimizer.step()``.
 
     - returns: the mean of the minibatch losses, each measured before its update
     """
@@ -198,12 +219,22 @@ def sgd_epoch(model: Sequential, loss: CrossEntropyLoss, x: np.ndarray, y: np.nd
     for batch in minibatches(len(y), batch_size, rng):
         losses.append(loss(model.forward(x[batch], training=True), y[batch]))
         model.backward(loss.backward())
-        sgd_step(model, lr)
+        optimizer.step()
     return float(np.mean(losses))
 
 
+def sgd_epoch(model: Sequential, loss: CrossEntropyLoss, x: np.ndarray, y: np.ndarray, *,
+              lr: float, batch_size: int, rng: np.random.Generator) -> float:
+    """One pass of minibatch SGD over ``x`` ``(N, *)``, ``y`` ``(N,)``: ``train_epoch`` whose step is
+    ``sgd_step``.
+
+    - returns: the mean of the minibatch losses, each measured before its update
+    """
+    return train_epoch(model, loss, x, y, optimizer=_PlainSGD(model, lr), batch_size=batch_size, rng=rng)
+
+
 def accuracy(model: Sequential, x: np.ndarray, y: np.ndarray) -> float:
-    """Fraction of ``x`` ``(N, D)`` whose predicted class equals ``y`` ``(N,)``."""
+    """Fraction of ``x`` ``(N, *)`` whose predicted class equals ``y`` ``(N,)``."""
     return float(np.mean(model.predict(x) == y))
 
 
@@ -213,7 +244,7 @@ class History:
 
     Both losses and accuracies are measured at the end of each epoch in evaluation mode,
     so training and validation values compare (the mean minibatch loss that
-    ``sgd_epoch`` returns is measured while the weights change, and in training mode).
+    ``train_epoch`` returns is measured while the weights change, and in training mode).
     """
 
     train_loss: list[float] = field(default_factory=list)
@@ -223,32 +254,54 @@ class History:
     seconds: float = 0.0
 
 
-def train(model: Sequential, loss: CrossEntropyLoss, data: Split, *, epochs: int, lr: float,
-          batch_size: int, rng: np.random.Generator, progress: bool = True) -> History:
-    """Minibatch SGD on ``data.x_train``, measured on the training and validation parts per epoch.
+def train(model: Sequential, loss: CrossEntropyLoss, data: Split, *, epochs: int, batch_size: int,
+          rng: np.random.Generator, lr: float | None = None, optimizer: Optimizer | None = None,
+          progress: bool = True, on_epoch: Callable[[int, int, History], object] | None = None) -> History:
+    """Minibatch training on ``data.x_train``, measured on the training and validation parts per epoch.
 
-    The test part of ``data`` is never read. With ``progress`` one line, updated after
-    every epoch, shows the epoch, losses and accuracies.
+    Each minibatch's backward pass is followed by one step: plain SGD with learning rate ``lr``
+    (``parameter -= lr * gradient``), or ``optimizer.step()`` (e.g. ``prettynn.optimizers.Adam(model,
+    adam)``); exactly one of ``lr`` and ``optimizer`` is given. The test part of ``data`` is never
+    read. With ``progress`` one line, updated after every epoch, shows the epoch, losses and
+    accuracies. ``on_epoch(epoch, epochs, history)`` is called after each epoch's measurements
+    (``epoch`` from 1 to ``epochs``), e.g. ``TrainingCurves.update`` to draw them as they come.
 
-    - data: a ``prettynn.data.Split`` with ``(N, D)`` features and ``(N,)`` int labels
+    - data: a ``prettynn.data.Split`` with ``(N, *)`` inputs (``(N, 64)`` features, or ``(N, 1, 8, 8)``
+      images from ``Split.as_images``) and ``(N,)`` int labels
     - returns: the ``History`` of the ``epochs`` epochs
     """
+    optimizer = _chosen_optimizer(model, lr, optimizer)
     history = History()
     line = _ProgressLine() if progress else None
     start = time.perf_counter()
     with threadpool_limits(1):  # small matrices: a second BLAS thread only costs, most on a busy machine
         for epoch in range(1, epochs + 1):
-            _train_epoch(model, loss, data, lr, batch_size, rng, history)
+            _train_and_measure(model, loss, data, optimizer, batch_size, rng, history)
             history.seconds = time.perf_counter() - start
             if line is not None:
                 line.show(_progress_text(epoch, epochs, history), last=epoch == epochs)
+            if on_epoch is not None:
+                on_epoch(epoch, epochs, history)
     return history
 
 
-def _train_epoch(model: Sequential, loss: CrossEntropyLoss, data: Split, lr: float, batch_size: int,
-                 rng: np.random.Generator, history: History) -> None:
-    """One epoch of minibatch SGD, then the losses and accuracies of both parts appended to ``history``."""
-    sgd_epoch(model, loss, data.x_train, data.y_train, lr=lr, batch_size=batch_size, rng=rng)
+def _chosen_optimizer(model: Sequential, lr: float | None, optimizer: Optimizer | None) -> Optimizer:
+    """``optimizer``, or plain SGD with ``lr``: ``ValueError`` unless exactly one of the two is given."""
+    if (lr is None) == (optimizer is None):
+        given = "both" if optimizer is not None else "neither"
+        raise ValueError(f"train needs exactly one of lr (plain SGD: parameter -= lr * gradient) and optimizer "
+                         f"(an object with .step(), e.g. prettynn.optimizers.Adam(model, adam)), got {given}")
+    if optimizer is None:
+        return _PlainSGD(model, lr)
+    if not callable(getattr(optimizer, "step", None)):
+        raise TypeError(f"optimizer must have a step() method, got {optimizer!r}")
+    return optimizer
+
+
+def _train_and_measure(model: Sequential, loss: CrossEntropyLoss, data: Split, optimizer: Optimizer,
+                       batch_size: int, rng: np.random.Generator, history: History) -> None:
+    """One training epoch, then the losses and accuracies of both parts appended to ``history``."""
+    train_epoch(model, loss, data.x_train, data.y_train, optimizer=optimizer, batch_size=batch_size, rng=rng)
     history.train_loss.append(loss(model.forward(data.x_train, training=False), data.y_train))
     history.train_accuracy.append(accuracy(model, data.x_train, data.y_train))
     history.val_loss.append(loss(model.forward(data.x_val, training=False), data.y_val))
