@@ -33,6 +33,7 @@ from torch import nn
 
 from prettynn.data import load_digits_split
 from prettynn.layers import BatchNorm, BatchNorm2d, Conv2d, Dropout, Flatten, MaxPool2d
+from prettynn.optimizers import SGD, Adam
 from prettynn.training import (
     LENET_FUNCTIONS,
     CrossEntropyLoss,
@@ -229,14 +230,19 @@ def lenet_and_its_torch_twin(functions: dict, seed: int = 0) -> tuple[Sequential
     return model, network
 
 
-def torch_sgd_step(network: nn.Module, lr: float) -> None:
-    """``torch.optim.SGD``'s step: ``p -= lr * p.grad`` for every parameter."""
-    torch.optim.SGD(network.parameters(), lr=lr).step()
-
-
-# Each update: the NumPy side (a model) and the torch side (a network), compared after one step.
-# The graded optimisers of chapter 06 (sgd with momentum, adam) join here as new pairs.
-UPDATES = {"plain SGD": (sgd_step, torch_sgd_step)}
+# Each update: the NumPy side (a model and the instructor's functions) and the torch side (a network), one step.
+UPDATES = {
+    "plain SGD": (lambda model, functions: sgd_step(model, LR),
+                  lambda network: torch.optim.SGD(network.parameters(), lr=LR).step()),
+    "SGD, Nesterov momentum and weight decay, the instructor's sgd": (
+        lambda model, functions: SGD(model, functions["sgd"], lr=LR, momentum=0.9, weight_decay=1e-3,
+                                     nesterov=True).step(),
+        lambda network: torch.optim.SGD(network.parameters(), lr=LR, momentum=0.9, weight_decay=1e-3,
+                                        nesterov=True).step()),
+    "Adam with weight decay, the instructor's adam": (
+        lambda model, functions: Adam(model, functions["adam"], lr=1e-3, weight_decay=1e-4).step(),
+        lambda network: torch.optim.Adam(network.parameters(), lr=1e-3, weight_decay=1e-4).step()),
+}
 
 
 @pytest.mark.parametrize("update", UPDATES)
@@ -265,8 +271,8 @@ def test_one_training_step_of_lenet_equals_torch(update, reference_solutions, di
     for name, statistic in torch_running_statistics(network).items():
         assert_equal_up_to_rounding(running[name], statistic, name)
 
-    numpy_update(model, LR)
-    torch_update(network, LR)
+    numpy_update(model, reference_solutions)
+    torch_update(network)
     for name, parameter in network.named_parameters():
         assert_equal_up_to_rounding(parameters[name][0], numpy_of(parameter), f"{name} after the update")
 
