@@ -77,3 +77,16 @@ def test_an_exception_is_recorded_with_the_students_line():
 
     outcome = call_student(broken, get("relu").visible_cases()[0])
     assert outcome.raised and outcome.error_type == "ValueError" and "reshape(3, -1)" in outcome.where
+
+
+def test_a_reference_wrapped_invisible_to_the_watch_runs_under_cprofile():
+    """cProfile's profiler is not a Python function: the wrapper leaves it running instead of breaking it."""
+    import cProfile
+
+    import torch
+
+    reference = invisible_to_torch_watch(lambda x: torch.relu(torch.from_numpy(x)).numpy())
+    profiler = cProfile.Profile()
+    x = np.array([-1.0, 2.0])
+    result = profiler.runcall(lambda: [reference(x) for _ in range(2)])
+    assert all(np.array_equal(r, [0.0, 2.0]) for r in result)

@@ -33,6 +33,8 @@ from torch import nn
 
 from prettynn.data import load_digits_split
 from prettynn.layers import BatchNorm, BatchNorm2d, Conv2d, Dropout, Flatten, MaxPool2d
+from prettynn.experiments import lenet_torch
+from prettynn.experiments.lenet_torch import copy_layer
 from prettynn.optimizers import SGD, Adam
 from prettynn.training import (
     LENET_FUNCTIONS,
@@ -72,16 +74,6 @@ def digits_batch() -> tuple[np.ndarray, np.ndarray]:
 # ---------------------------------------------------------------- each layer against its torch module
 
 
-def copy_parameters(layer, module: nn.Module) -> None:
-    """Set the torch module's parameters (and running statistics) to the NumPy layer's values."""
-    with torch.no_grad():
-        for name, value in layer.params.items():
-            getattr(module, name).copy_(torch.from_numpy(value))
-        if isinstance(layer, BatchNorm):
-            module.running_mean.copy_(torch.from_numpy(layer.running_mean))
-            module.running_var.copy_(torch.from_numpy(layer.running_var))
-
-
 def randomise_batch_norm(layer: BatchNorm, rng: np.random.Generator) -> None:
     """Give a fresh ``BatchNorm`` random weight, bias and running statistics (in place), so none is trivial."""
     size = layer.params["weight"].shape
@@ -119,7 +111,7 @@ LAYER_CASES = list(layer_cases(dict.fromkeys(LENET_FUNCTIONS)))
 def test_each_layer_computes_what_its_torch_module_computes(case, reference_solutions):
     layer, module, shape = layer_cases(reference_solutions)[case]
     module = module.double()
-    copy_parameters(layer, module)
+    copy_layer(layer, module)
     rng = np.random.default_rng(4)
     x = rng.normal(0.5, 2.0, size=shape)  # continuous: no ties in a pooling window
     x_torch = torch.tensor(x, requires_grad=True)
@@ -171,32 +163,6 @@ def test_conv2d_without_bias_has_and_reports_no_bias(reference_solutions):
 # ---------------------------------------------------------------- the network, its torch twin
 
 
-def torch_lenet(dropout: nn.Module, image_size: int = 8) -> nn.Sequential:
-    """``lenet``'s network written with ``torch.nn`` (float64), with ``dropout`` as its dropout module."""
-
-    def block(in_channels: int, out_channels: int) -> list[nn.Module]:
-        return [nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False), nn.BatchNorm2d(out_channels),
-                nn.ReLU(), nn.MaxPool2d(2)]
-
-    return nn.Sequential(*block(1, 6), *block(6, 16), nn.Flatten(), dropout,
-                         nn.Linear(16 * (image_size // 4) ** 2, 32), nn.ReLU(), nn.Linear(32, 10)).double()
-
-
-class SharedMask(nn.Module):
-    """Dropout with the mask the NumPy network's ``Dropout`` layer drew in its last forward pass.
-
-    The reader's ``dropout`` returns its mask, which holds 0 (dropped) or 1 / (1 - p) (kept), so
-    ``x * mask`` is what ``nn.Dropout`` computes when it drops the same elements.
-    """
-
-    def __init__(self, layer: Dropout):
-        super().__init__()
-        self.layer = layer
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * torch.from_numpy(self.layer.mask)
-
-
 def numpy_parameters(model: Sequential) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """``"<layer index>.<name>"`` -> (parameter, gradient): torch's ``named_parameters`` names."""
     return {f"{index}.{name}": (layer.params[name], layer.grads[name])
@@ -224,9 +190,9 @@ def lenet_and_its_torch_twin(functions: dict, seed: int = 0) -> tuple[Sequential
         if isinstance(layer, BatchNorm):
             randomise_batch_norm(layer, rng)
     dropout = next(layer for layer in model.layers if isinstance(layer, Dropout))
-    network = torch_lenet(SharedMask(dropout))
+    network = lenet_torch.network(dropout=lenet_torch.shared_mask(dropout))  # its architecture written apart
     for layer, module in zip(model.layers, network, strict=True):
-        copy_parameters(layer, module)
+        copy_layer(layer, module)
     return model, network
 
 
@@ -299,23 +265,12 @@ def test_lenet_names_the_functions_it_misses(reference_solutions):
 # ---------------------------------------------------------------- the layer table
 
 
-def torch_layer_table(network: nn.Sequential, input_shape: tuple[int, ...]) -> list[LayerRow]:
-    """Each module of ``network``: class name, output shape on zeros of ``input_shape``, parameter count."""
-    rows, x = [], torch.zeros(input_shape, dtype=torch.float64)
-    with torch.no_grad():
-        for module in network.eval():
-            x = module(x)
-            rows.append(LayerRow(type(module).__name__, tuple(x.shape),
-                                 sum(parameter.numel() for parameter in module.parameters())))
-    return rows
-
-
 @pytest.mark.parametrize("image_size", [8, 12])
 def test_layer_table_gives_torchs_shapes_and_parameter_counts(image_size, reference_solutions):
     model = lenet(np.random.default_rng(0), reference_solutions, image_size=image_size)
     input_shape = (2, 1, image_size, image_size)
     table = layer_table(model, input_shape)
-    assert table == torch_layer_table(torch_lenet(nn.Dropout(0.25), image_size), input_shape)
+    assert table == lenet_torch.layer_rows(lenet_torch.network(image_size, p=0.25), input_shape)
     assert table[0] == LayerRow("Conv2d", (2, 6, image_size, image_size), 6 * 9)
     assert table[-1] == LayerRow("Linear", (2, 10), 32 * 10 + 10)
 

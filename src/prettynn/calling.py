@@ -55,11 +55,17 @@ def _torch_watch(record: list):
 
 
 def invisible_to_torch_watch(fn):
-    """``fn`` wrapped so that its own calls into torch are not recorded (a reference, not the student)."""
+    """``fn`` wrapped so that its own calls into torch are not recorded (a reference, not the student).
+
+    Only the torch watch (a Python function) is switched off: another profiler, such as cProfile's
+    (not callable, and which ``sys.setprofile`` could not put back), is left running.
+    """
 
     @functools.wraps(fn)
     def call(*args, **kwargs):
         profile = sys.getprofile()
+        if not callable(profile):
+            return fn(*args, **kwargs)
         sys.setprofile(None)
         try:
             return fn(*args, **kwargs)

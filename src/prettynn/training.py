@@ -84,16 +84,18 @@ LENET_FUNCTIONS = ("conv2d", "conv2d_backward", "batch_norm", "batch_norm_backwa
 
 
 def lenet(rng: np.random.Generator, functions: Mapping[str, Callable], *, in_channels: int = 1,
-          image_size: int = 8, hidden: int = 32, classes: int = 10, p: float = 0.25) -> Sequential:
+          image_size: int = 8, channels: tuple[int, int] = (6, 16), hidden: int = 32, classes: int = 10,
+          p: float = 0.25) -> Sequential:
     """A small convolutional network: LeNet-5's outline with today's parts.
 
-    LeNet-5 (LeCun et al., 1998) has 6, then 16 feature maps, each convolution followed by
-    subsampling, then fully connected layers. Here each convolution is 3x3 with padding 1
-    (the image keeps its size), then batch normalization, ReLU and 2x2 max pooling (halving it):
+    LeNet-5 (LeCun et al., 1998) has 6, then 16 feature maps (the default ``channels``), each
+    convolution followed by subsampling, then fully connected layers. Here each convolution is
+    3x3 with padding 1 (the image keeps its size), then batch normalization, ReLU and 2x2 max
+    pooling (halving it); with ``channels = (c1, c2)``:
 
-    Conv2d(in_channels -> 6) -> BatchNorm2d -> ReLU -> MaxPool2d(2)
-    -> Conv2d(6 -> 16) -> BatchNorm2d -> ReLU -> MaxPool2d(2)
-    -> Flatten -> Dropout(p) -> Linear(16 * (image_size // 4)**2 -> hidden) -> ReLU -> Linear(hidden -> classes)
+    Conv2d(in_channels -> c1) -> BatchNorm2d -> ReLU -> MaxPool2d(2)
+    -> Conv2d(c1 -> c2) -> BatchNorm2d -> ReLU -> MaxPool2d(2)
+    -> Flatten -> Dropout(p) -> Linear(c2 * (image_size // 4)**2 -> hidden) -> ReLU -> Linear(hidden -> classes)
 
     The convolutions have no bias: the batch normalization after each subtracts every
     channel's batch mean, which would cancel a bias (its gradient is zero); the batch
@@ -108,10 +110,11 @@ def lenet(rng: np.random.Generator, functions: Mapping[str, Callable], *, in_cha
     missing = [name for name in LENET_FUNCTIONS if name not in functions]
     if missing:
         raise KeyError(f"lenet needs the functions {', '.join(missing)}")
-    features = 16 * (image_size // 4) ** 2
+    first, second = channels
+    features = second * (image_size // 4) ** 2
     return Sequential([
-        *_convolution_block(in_channels, 6, rng, functions),
-        *_convolution_block(6, 16, rng, functions),
+        *_convolution_block(in_channels, first, rng, functions),
+        *_convolution_block(first, second, rng, functions),
         Flatten(),
         Dropout(p, rng, **_forward_and_backward(functions, "dropout")),
         Linear(features, hidden, rng, **_forward_and_backward(functions, "linear")),
