@@ -46,10 +46,12 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
-# Limits of one exercise's sandbox.
+# Limits of one exercise's sandbox, in CPU seconds (a grade does not depend on how busy the machine
+# is), each with a wall-clock backstop wall_clock_factor times as long, for code that waits.
 c.GradeInSandbox.cell_seconds = 10
 c.GradeInSandbox.case_seconds = 5
 c.GradeInSandbox.total_seconds = 60
+c.GradeInSandbox.wall_clock_factor = 4
 c.GradeInSandbox.memory_mib = 2048
 
 # Feedback is read offline: the course's template (nbgrader's feedback page) carries MathJax

@@ -6,10 +6,18 @@ with bubblewrap and with the audit hook alone, and judges what came back.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from prettynn.model import get
+from prettynn.course.references import supplied_for
 from prettynn.judging import judge
 from prettynn.outcome import Foreign
 from prettynn.sandbox.runner import Limits, bubblewrap_works, run_solution
@@ -51,7 +59,7 @@ def test_a_correct_solution_passes_every_case(bubblewrap):
     ("import os, signal\nos.kill(1, signal.SIGKILL)\n" + RIGHT, ""),
     ("import ctypes\nctypes.CDLL(None).fork()\n" + RIGHT, ""),
     ("import os\nos._exit(3)\n" + RIGHT, "did not finish"),
-    ("while True:\n    pass\n" + RIGHT, "longer than"),
+    ("while True:\n    pass\n" + RIGHT, "used more than 2 s of CPU time"),
     ("ballast = np.ones((40 << 30) // 8)\n" + RIGHT, "MemoryError"),
 ], ids=["torch", "torch-importlib", "read-file", "list-dir", "write-outside", "fork", "subprocess", "network",
         "kill", "ctypes", "os-exit", "endless-cell", "40-GiB"])
@@ -65,7 +73,72 @@ def test_a_forbidden_action_fails_the_cell(bubblewrap, source, expected):
 @pytest.mark.parametrize("bubblewrap", LAYERS)
 def test_a_function_that_hangs_costs_one_case_time_limit(bubblewrap):
     count, problem = passed("def relu(x):\n    while True:\n        pass\n", bubblewrap)
-    assert count == 0 and "longer than 1 s" in problem
+    assert count == 0 and "used more than 1 s of CPU time (the limit per case)" in problem
+
+
+@contextlib.contextmanager
+def every_core_busy(per_core: int = 2):
+    """``per_core`` spinning processes for each core while the block runs."""
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+                for _ in range(per_core * (os.cpu_count() or 1))]
+    try:
+        yield
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
+
+
+@pytest.mark.parametrize("bubblewrap", LAYERS)
+def test_a_function_that_waits_is_stopped_by_the_wall_clock_backstop(bubblewrap):
+    count, problem = passed("import time\ndef relu(x):\n    time.sleep(60)\n", bubblewrap)
+    assert count == 0
+    assert problem == ("the call was still running after 4 s on the clock without using its 1 s of CPU time "
+                       "(the backstop for code that waits).")
+
+
+BURNS_HALF_A_SECOND = ("import time\n"
+                       "def relu(x):\n"
+                       "    start = time.process_time()\n"
+                       "    while time.process_time() - start < 0.5:\n"
+                       "        pass\n"
+                       "    return np.maximum(x, 0)\n")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bubblewrap", LAYERS)
+def test_the_time_limits_count_cpu_time_so_a_busy_machine_costs_no_points(bubblewrap):
+    """Half a second of CPU time per call passes a 1-second limit with two spinning processes per core,
+    where the call takes well over a second on the clock (a wall-clock limit would fail it)."""
+    cases = CASES[:2]
+    with every_core_busy():
+        run = run_solution(BURNS_HALF_A_SECOND, "relu", cases, QUICK, bubblewrap=bubblewrap)
+    assert run.problem == ""
+    assert all(judge(RELU, case, outcome).passed for case, outcome in zip(cases, run.outcomes))
+    assert run.seconds > 2 * QUICK.case_seconds, "the machine was not busy enough to tell the clocks apart"
+
+
+def loop_solutions(chapter: str) -> dict:
+    """The plain-loop solutions of a chapter's ``sample-alternative`` submission, by function name."""
+    spec = tomllib.loads((Path(__file__).resolve().parents[1] / "autograde" / "samples" / f"{chapter}.toml")
+                         .read_text())
+    return next(entry["replace"] for entry in spec["sample"] if entry["student"] == "sample-alternative")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chapter", ["04_convolution", "05_pooling"])
+def test_loop_solutions_get_the_same_grade_with_every_core_busy(chapter):
+    root = Path(__file__).resolve().parents[1]
+    for name, source in loop_solutions(chapter).items():
+        exercise = get(name)
+        cases = exercise.visible_cases() + exercise.hidden_cases(np.random.default_rng(0))
+        grades = []
+        for busy in (contextlib.nullcontext(), every_core_busy()):
+            with busy:
+                run = run_solution(source, name, cases, Limits(), supplied=supplied_for(root, exercise),
+                                   uses=exercise.uses)
+            grades.append([judge(exercise, case, outcome).passed for case, outcome in zip(cases, run.outcomes)])
+        assert grades[0] == grades[1] and all(grades[0]), name
 
 
 @pytest.mark.parametrize("bubblewrap", LAYERS)

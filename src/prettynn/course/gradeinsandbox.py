@@ -43,15 +43,18 @@ def _stream(text: str) -> nbformat.NotebookNode:
 class GradeInSandbox(NbGraderPreprocessor):
     """Grade each exercise from its solution cell alone, run in a sandbox, judged here."""
 
-    cell_seconds = Float(10.0, help="Time a solution cell may take to define its function.").tag(config=True)
-    case_seconds = Float(5.0, help="Time one call of a student's function may take.").tag(config=True)
-    total_seconds = Float(60.0, help="Wall-clock limit of one exercise's sandbox.").tag(config=True)
+    cell_seconds = Float(10.0, help="CPU seconds a solution cell may take to define its function.").tag(config=True)
+    case_seconds = Float(5.0, help="CPU seconds one call of a student's function may take.").tag(config=True)
+    total_seconds = Float(60.0, help="CPU seconds one exercise's sandbox may use.").tag(config=True)
+    wall_clock_factor = Float(4.0, help="Each time limit's wall-clock backstop, in multiples of it (for code "
+                                        "that waits without computing).").tag(config=True)
     memory_mib = Integer(2048, help="Address-space limit of a sandbox, in MiB.").tag(config=True)
 
     def limits(self) -> Limits:
         """The sandbox limits set in the configuration."""
         return Limits(cell_seconds=self.cell_seconds, case_seconds=self.case_seconds,
-                      total_seconds=self.total_seconds, memory_bytes=self.memory_mib << 20)
+                      total_seconds=self.total_seconds, wall_clock_factor=self.wall_clock_factor,
+                      memory_bytes=self.memory_mib << 20)
 
     def preprocess(self, nb, resources):
         """Grade every ``grade(...)`` call of every test cell and write the verdicts into the notebook."""

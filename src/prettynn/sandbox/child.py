@@ -33,7 +33,11 @@ MAX_TEXT = 400
 
 
 class CaseTimeout(BaseException):
-    """One case ran longer than its time limit."""
+    """One case (or the cell) ran longer than its time limit; ``clock`` says which: "cpu" or "wall"."""
+
+    def __init__(self, clock):
+        super().__init__(clock)
+        self.clock = clock
 
 
 class Ignored:
@@ -163,24 +167,24 @@ def argument_after(value, arrays, key):
     return None
 
 
-def call_case(fn, args, kwargs, seconds, twice=False):
-    """Call ``fn`` under a time limit (a second time on fresh copies when ``twice``); return the
-    record and its arrays."""
+def call_case(fn, args, kwargs, seconds, wall_factor, twice=False):
+    """Call ``fn`` under a time limit of ``seconds`` of CPU time (``start_timers``; a second time on
+    fresh copies when ``twice``); return the record and its arrays."""
     arrays = {}
     fresh = copy.deepcopy((args, kwargs)) if twice else None
     before = list_items(args, kwargs)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    start_timers(seconds, wall_factor)
     try:
         result = fn(*args, **kwargs)
         again = fn(*fresh[0], **fresh[1]) if twice else None
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        stop_timers()
         record = {"result": encode(result, arrays, "result")}
         if twice:
             record["again"] = encode(again, arrays, "again")
-    except CaseTimeout:
-        record = {"timeout": seconds}
+    except CaseTimeout as stop:
+        record = timeout_record(seconds, wall_factor, stop)
     except BaseException as exc:  # the student's exception (SystemExit included) fails this case only
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        stop_timers()
         record = describe_error(exc)
     record["args_after"] = [argument_after(arg, arrays, f"arg{position}") for position, arg in enumerate(args)]
     record["kwargs_after"] = {}
@@ -202,8 +206,28 @@ def save(out, index, record, arrays):
 
 
 def on_timer(signum, frame):
-    """The per-case alarm: stop the student's function."""
-    raise CaseTimeout()
+    """The per-case alarm: stop the student's function, saying which clock ran out."""
+    raise CaseTimeout("cpu" if signum == signal.SIGPROF else "wall")
+
+
+def start_timers(seconds, wall_factor):
+    """Stop what runs now after ``seconds`` of this process's CPU time, or after ``wall_factor`` times as
+    long on the clock: a grade must not depend on how busy the machine is, and the wall clock is only a
+    backstop for code that waits without computing (``time.sleep``)."""
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds * wall_factor)
+
+
+def stop_timers():
+    """Switch both timers off."""
+    signal.setitimer(signal.ITIMER_PROF, 0)
+    signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def timeout_record(limit, wall_factor, stop):
+    """What a case or the cell that ran out of time records: its CPU limit, the clock that ran out and
+    the wall-clock backstop."""
+    return {"timeout": limit, "clock": stop.clock, "wall_limit": limit * wall_factor}
 
 
 def base_namespace():
@@ -234,24 +258,26 @@ def main(job, readable):
     out = os.path.join(job, "out")
     os.makedirs(out, exist_ok=True)
     signal.signal(signal.SIGALRM, on_timer)
+    signal.signal(signal.SIGPROF, on_timer)
     sys.stdout = sys.stderr = open(os.devnull, "w")  # the student's printing is not graded
     switch_off_fork_exec()
     install_guard(os.path.realpath(out), [os.path.realpath(path) for path in readable])
     os.chdir(out)
     warnings.simplefilter("ignore")
     np.seterr(all="ignore")
-    signal.setitimer(signal.ITIMER_REAL, spec["cell_seconds"])
+    wall_factor = spec["wall_factor"]
+    start_timers(spec["cell_seconds"], wall_factor)
     try:
         functions = supplied_functions(spec.get("supplied", []))
         namespace = base_namespace()
         namespace.update({name: functions[name] for name in spec.get("uses", [])})
         exec(compile(source, CELL_NAME, "exec"), namespace)
-        signal.setitimer(signal.ITIMER_REAL, 0)
-    except CaseTimeout:
-        save(out, "cell", {"timeout": spec["cell_seconds"]}, {})
+        stop_timers()
+    except CaseTimeout as stop:
+        save(out, "cell", timeout_record(spec["cell_seconds"], wall_factor, stop), {})
         return
     except BaseException as exc:  # the cell's own crash: every case of this exercise fails
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        stop_timers()
         save(out, "cell", describe_error(exc), {})
         return
     fn = namespace.get(spec["name"])
@@ -260,7 +286,7 @@ def main(job, readable):
     if not callable(fn):
         return
     for index, (args, kwargs, twice) in enumerate(cases):
-        record, arrays = call_case(fn, args, kwargs, spec["case_seconds"], twice)
+        record, arrays = call_case(fn, args, kwargs, spec["case_seconds"], wall_factor, twice)
         try:
             save(out, index, record, arrays)
         except Exception as exc:  # e.g. an output larger than the file-size limit

@@ -6,11 +6,14 @@ The sandbox is layered:
    only the Python standard library, NumPy and the job folder (no course files, no torch,
    no site-packages), no network, its own process and user namespaces, no capabilities,
    a clean environment; the sandbox dies with the grader;
-2. resource limits: CPU seconds, address space, file size, no core dumps;
+2. resource limits: CPU seconds (per case and per cell in ``child``, per exercise here), address
+   space, file size, no core dumps: time is counted in CPU seconds, so that a grade does not
+   depend on how busy the machine is;
 3. an audit hook in ``child`` that refuses process creation, signals, sockets, ctypes,
    deep-learning imports and file access outside the job folder, NumPy and the standard
    library (the only layer when bubblewrap is missing);
-4. a wall-clock limit, after which the whole process group is killed.
+4. a wall-clock backstop, ``wall_clock_factor`` times each CPU limit, for code that waits without
+   computing; after the exercise's, the whole process group is killed.
 
 Nothing that comes back is trusted: results are JSON and ``.npz`` files read with size
 caps and without pickle, and they are judged elsewhere, against torch.
@@ -50,9 +53,10 @@ MAX_PROCESSES = 64  # of the sandbox user, all sandboxes together (threads count
 class Limits:
     """What one exercise's sandbox may use."""
 
-    cell_seconds: float = 10.0
+    cell_seconds: float = 10.0  # CPU seconds, as the two below
     case_seconds: float = 5.0
     total_seconds: float = 60.0
+    wall_clock_factor: float = 4.0  # each limit's wall-clock backstop, in multiples of it
     memory_bytes: int = 2 << 30
     file_bytes: int = 64 << 20
 
@@ -204,12 +208,12 @@ def bubblewrap_works() -> bool:
 
 def _limit_resources(limits: Limits):
     """A ``preexec_fn`` that applies ``limits`` to the sandbox process (inherited by its children)."""
-    cpu = math.ceil(limits.total_seconds) + 1
+    cpu = math.ceil(limits.total_seconds)  # SIGXCPU at the limit, SIGKILL a second later if it is caught
 
     def apply() -> None:
         if _drops_root():
             resource.setrlimit(resource.RLIMIT_NPROC, (MAX_PROCESSES, MAX_PROCESSES))
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -258,13 +262,17 @@ def _exited_within(process: subprocess.Popen, seconds: float) -> bool:
     return bool(ready)
 
 
-def _wait(process: subprocess.Popen, seconds: float) -> str:
-    """Wait for the sandbox; kill its whole process group after ``seconds``. Why it stopped, or ''."""
-    if not _exited_within(process, seconds):
+def _wait(process: subprocess.Popen, limits: Limits) -> str:
+    """Wait for the sandbox; kill its whole process group after the exercise's wall-clock backstop.
+    Why it stopped, or ''."""
+    backstop = limits.total_seconds * limits.wall_clock_factor
+    if not _exited_within(process, backstop):
         _kill_group(process)
-        return f"it was stopped after {seconds:g} s (the grader's time limit)"
+        return f"it was stopped after {backstop:g} s on the clock (the grader's backstop for code that waits)"
     code = process.wait()
     _kill_group(process)  # anything it left behind
+    if code == -signal.SIGXCPU:
+        return f"it used more than {math.ceil(limits.total_seconds)} s of CPU time (the limit per exercise)"
     if code < 0:
         return f"it was killed by signal {signal.Signals(-code).name}" if -code in signal.valid_signals() \
             else f"it was killed by signal {-code}"
@@ -356,7 +364,7 @@ def _outcome(record, arrays: dict, stopped: str) -> Outcome:
                         for name, entry in dict(record.get("kwargs_after", {})).items()}
         replaced = _replaced(record.get("replaced", []))
         if "timeout" in record:
-            return Outcome(problem=f"the call took longer than {record['timeout']:g} s (the limit per case).")
+            return Outcome(problem=_timeout_problem("the call", record, "per case"))
         if "skipped" in record:
             return Outcome(problem="not run: an earlier case went over the time limit.")
         if "unsaved" in record:
@@ -372,12 +380,21 @@ def _outcome(record, arrays: dict, stopped: str) -> Outcome:
         return Outcome(problem="its result could not be read by the grader.")
 
 
+def _timeout_problem(what: str, record: dict, per: str) -> str:
+    """The sentence for a case or a cell stopped by its time limit: of CPU time, or on the clock."""
+    limit = float(record["timeout"])
+    if record.get("clock") == "wall":
+        return (f"{what} was still running after {float(record['wall_limit']):g} s on the clock without using "
+                f"its {limit:g} s of CPU time (the backstop for code that waits).")
+    return f"{what} used more than {limit:g} s of CPU time (the limit {per})."
+
+
 def _cell_problem(cell, name: str, stopped: str) -> str:
     """Why the cell produced no function to call, or ''."""
     if cell is None:
         return f"the solution cell did not finish: {stopped or 'its process ended early (os._exit or a crash)'}."
     if "timeout" in cell:
-        return f"the solution cell ran longer than {cell['timeout']:g} s before defining `{name}`."
+        return f"{_timeout_problem('the solution cell', cell, 'for the cell')[:-1]} before defining `{name}`."
     if "error_type" in cell:
         line = f" ({cell.get('where')})" if cell.get("where") else ""
         return f"the solution cell raised {cell['error_type']}{line}: {cell.get('error', '')}"
@@ -402,13 +419,14 @@ def run_solution(source: str, name: str, cases: list[Case], limits: Limits = Lim
         (job / "solution.py").write_text(source)
         (job / "spec.json").write_text(json.dumps(
             {"name": name, "cell_seconds": limits.cell_seconds, "case_seconds": limits.case_seconds,
+             "wall_factor": limits.wall_clock_factor,
              "supplied": [{"name": s.name, "source": s.source, "uses": list(s.uses)} for s in supplied],
              "uses": list(uses)}))
         with open(job / "cases.pkl", "wb") as handle:
             pickle.dump([(case.args, case.kwargs, case.twice) for case in cases], handle)
         started = time.perf_counter()
         process, isolation = _start(job, limits, bubblewrap)
-        stopped = _wait(process, limits.total_seconds)
+        stopped = _wait(process, limits)
         seconds = time.perf_counter() - started
         out = job / "out"
         problem = _cell_problem(_read_json(out / "cell.json"), name, stopped)
