@@ -35,6 +35,7 @@ td.number { text-align: right; font-variant-numeric: tabular-nums; }
 td.full { background: #e6f4e6; }
 tr.failed td { background: #fbe3e3; }
 ul { margin: 0; padding-left: 1.2em; }
+pre { margin: 0; white-space: pre-wrap; }
 """
 
 
@@ -244,15 +245,20 @@ def page(assignment: str, rows: list[Row], cols: list[Column], max_score: float)
                (mistake_counts(rows), "number of students per recognised mistake")]
     stats = (f"mean {statistics.mean(scores):.2f}, median {statistics.median(scores):.2f} (out of {max_score:g})"
              if scores else "no score yet")
-    return "\n".join([
-        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>Class report: {escape(assignment)}</title><style>{STYLE}</style></head><body>",
+    return html_page(f"Class report: {assignment}", [
         f"<h1>Class report: {escape(assignment)}</h1>",
         f"<p>{len(scores)} submissions graded of {len(rows)} students; {stats}."
         + (f" <strong>{failed} failed to grade</strong> (see the table)." if failed else "") + "</p>",
         *(f'<figure><img src="{source}" alt="{alt}"></figure>' for source, alt in figures),
-        "<h2>Students</h2>", table(rows, cols, max_score), "</body></html>",
+        "<h2>Students</h2>", table(rows, cols, max_score),
     ])
+
+
+def html_page(title: str, body: list[str]) -> str:
+    """A self-contained HTML page in the reports' style (``STYLE``): ``title`` (escaped here) and the
+    parts of its body, one per line (the class report, ``prettynn.course.strength``'s report)."""
+    return "\n".join(["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+                      f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>", *body, "</body></html>"])
 
 
 def write_report(root: Path, assignment: str, db_url: str, course_id: str) -> Path:

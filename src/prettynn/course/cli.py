@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import batch, book_pages, exercise_cells, release, samples
+from . import batch, book_pages, exercise_cells, notebooks, release, samples, strength, strength_report
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,11 +33,18 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--workers", type=positive, default=os.cpu_count() or 1,
                        help="students graded at the same time (default: the number of CPUs)")
     grade.add_argument("--force", action="store_true", help="regrade students whose submission has not changed")
+    strong = commands.add_parser("strength", help="mutation testing of the instructor's solutions: how many mutants "
+                                 "the visible check and the hidden tests kill; writes autograde/reports/CHAPTER/"
+                                 "strength.html and .json and the chapter's rows of book/instructors.md's table")
+    strong.add_argument("assignment", nargs="?", help="the assignment id, e.g. 01_linear")
+    strong.add_argument("--all", action="store_true", help="every chapter (and the whole table)")
     args = parser.parse_args(argv)
     if not (args.root / "nbgrader_config.py").is_file():
         parser.error(f"{args.root} is not the course directory (no nbgrader_config.py); run from the repository root")
     if args.command == "grade":
         return grade_assignment(parser, args)
+    if args.command == "strength":
+        return measure_strength(parser, args)
     if args.command == "release":
         try:
             release.release(args.root, args.assignment, args.discard_work)
@@ -82,3 +89,28 @@ def grade_assignment(parser: argparse.ArgumentParser, args: argparse.Namespace) 
         return 130
     print("\n".join(batch.summary_lines(result, root)))
     return 1 if result.grades_csv is None or any(o.status == "failed" for o in result.results) else 0
+
+
+def measure_strength(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """Run ``strength``: print each chapter's summary and write its reports and table rows; exit 1 when an
+    exercise misses a goal (the hidden tests kill fewer than 95 % of the counted mutants, the check fewer
+    than half)."""
+    known = notebooks.chapters(args.root)
+    if args.all == bool(args.assignment):
+        parser.error("strength: name one chapter or give --all")
+    if args.assignment and args.assignment not in known:
+        parser.error(f"strength: no chapter {args.assignment!r}; chapters: {', '.join(known)}")
+    results = []
+    try:
+        for chapter in known if args.all else [args.assignment]:
+            chapter_results = strength.chapter_strength(args.root, chapter)
+            print(f"{chapter}:")
+            print("\n".join(f"  {line}" for line in strength_report.summary_lines(chapter_results)))
+            for path in strength_report.write_reports(args.root, chapter, chapter_results):
+                print(f"wrote {path.relative_to(args.root)}")
+            results += chapter_results
+    except strength.StrengthError as error:
+        parser.exit(2, f"prettynn-course strength: error: {error}\n")
+    for path in strength_report.write_table(args.root, results):
+        print(f"wrote {path.relative_to(args.root)}")
+    return 0 if all(strength.meets_goals(result) for result in results) else 1

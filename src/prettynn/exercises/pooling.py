@@ -440,17 +440,29 @@ def adaptive_avg_pool2d_hidden_cases(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
+def _max_pool2d_backward_case(rng, description: str, x: np.ndarray, kernel_size, kwargs: dict) -> Case:
+    """A case of ``max_pool2d_backward`` on ``x``, with a random grad_output of the pooled shape."""
+    grad_output = rng.standard_normal(torch_max_pool2d(x, kernel_size, **kwargs).shape)
+    return Case(description, (grad_output, x, kernel_size), kwargs)
+
+
 def max_pool2d_backward_hidden_cases(rng: np.random.Generator) -> list[Case]:
     """The configurations of ``max_pool2d``'s hidden cases (overlapping windows often), with a
-    random grad_output; some float32."""
+    random grad_output; some float32. Then a small input whose last ceil-mode window reaches
+    past the padding by more than the input's length less the padding (kernel 4, stride 3,
+    padding 1 on 3x3): the -inf border a solution pads must be as deep as that window reaches
+    (``prettynn-course strength`` found a solution sizing it from the input length surviving)."""
     cases = []
     for i in range(24):
         kernel_size, kwargs, shape, description = _pool_config(rng, i, dilated=True)
         x, _ = _pool_input(rng, i, shape)
-        out_shape = torch_max_pool2d(x, kernel_size, **kwargs).shape
-        grad_output = rng.standard_normal(out_shape)
-        case = Case(description, (grad_output, x, kernel_size), kwargs)
+        case = _max_pool2d_backward_case(rng, description, x, kernel_size, kwargs)
         cases.append(as_float32(case) if i % 6 == 5 else case)
+    shape = (1, 2, 3, 3)
+    cases.append(_max_pool2d_backward_case(
+        rng, f"input of shape {shape_text(shape)}, int arguments, explicit stride, padding, ceil_mode=True, "
+             "a last partial window kept, reaching far past the padding",
+        distinct(rng, shape), 4, {"stride": 3, "padding": 1, "dilation": 1, "ceil_mode": True}))
     return cases
 
 
