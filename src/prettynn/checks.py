@@ -24,12 +24,12 @@ import linecache
 import re
 import sys
 
-import functools
 
 from . import __version__
 from .calling import invisible_to_torch_watch
 from .feedback import BOLD, GREEN, RED, RESET, failure_message, pass_message
 from .judging import UNDEFINED_NAME, Verdict, evaluate
+from .exercises._torch import torch_on_one_thread
 from .model import Exercise, get
 
 GRADED_MODULES = frozenset(sys.stdlib_module_names) | {"numpy"}
@@ -100,18 +100,12 @@ class _NothingIPython:
         return self
 
 
-@functools.cache
 def references_ready() -> None:
-    """Import torch for the references, once, on one thread.
+    """Import torch for the references, once, on one thread (``exercises._torch.torch_on_one_thread``).
 
     Importing ``prettynn.checks`` stays light; the first check (or stand-in) pays for torch.
-    The references work on arrays of a few hundred numbers, where a second thread only
-    costs: on a busy 2-core machine a stand-in's call took 2-10 ms with two threads and
-    under 0.1 ms with one.
     """
-    import torch
-
-    torch.set_num_threads(1)
+    torch_on_one_thread()
 
 
 def stand_in(name: str):
