@@ -35,9 +35,7 @@ import contextlib
 import cProfile
 import os
 import pstats
-import statistics
 import sys
-import time
 import tomllib
 from pathlib import Path
 
@@ -47,6 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.results_file import save  # noqa: E402
+from benchmarks.timing import median_ms  # noqa: E402
 from prettynn.course.references import instructor_functions, reference_sources, supplied_for  # noqa: E402
 from prettynn.model import get  # noqa: E402
 from prettynn.judging import Verdict, judge  # noqa: E402
@@ -92,19 +91,6 @@ def threads(count: int):
             yield
     finally:
         torch.set_num_threads(previous)
-
-
-def median_ms(function, repeat: int) -> float:
-    """Median wall-clock milliseconds of ``repeat`` calls of ``function()``, after one warm-up call.
-    (NumPy's and torch's calls are not interleaved: on several cores, the threads that one library
-    leaves spinning after its call slow the other's next call.)"""
-    function()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
 
 
 def conv_layer(dtype: str) -> dict:

@@ -11,7 +11,7 @@ built from the instructor's solutions of chapters 01-06 (``prettynn.course.refer
 ``prettynn.optimizers.Adam``; the PyTorch side is its twin (``prettynn.experiments.lenet_torch.twin``)
 with ``torch.optim.Adam``. Each library is timed in its own block, first on one thread
 (``torch.set_num_threads(1)``, ``threadpool_limits(1)`` for NumPy's BLAS), then on all cores: the
-median of ``--repeat`` steps after three warm-up steps. ``--profile`` prints cProfile's top functions
+median of ``--repeat`` steps after three warm-up steps (``benchmarks.timing``). ``--profile`` prints cProfile's top functions
 of 20 NumPy steps on one thread. Results are printed and saved to benchmarks/results/training_step.json.
 """
 
@@ -21,9 +21,7 @@ import argparse
 import cProfile
 import os
 import pstats
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.results_file import save  # noqa: E402
+from benchmarks.timing import median_ms  # noqa: E402
 from prettynn.course.references import instructor_functions  # noqa: E402
 from prettynn.data import load_digits_split  # noqa: E402
 from prettynn.experiments.lenet_torch import twin  # noqa: E402
@@ -76,18 +75,6 @@ def torch_step(model, x: np.ndarray, y: np.ndarray):
     return step
 
 
-def median_ms(step, repeat: int) -> float:
-    """Median milliseconds of ``repeat`` calls of ``step()`` after three warm-up calls."""
-    for _ in range(3):
-        step()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times)
-
-
 def time_both(threads: int, repeat: int, functions: dict, x: np.ndarray, y: np.ndarray) -> list[dict]:
     """One row per network: NumPy and torch milliseconds per step with ``threads`` threads each."""
     import torch
@@ -97,11 +84,11 @@ def time_both(threads: int, repeat: int, functions: dict, x: np.ndarray, y: np.n
     for name, options in NETWORKS.items():
         step, model = numpy_step(options, functions, x, y)
         with threadpool_limits(threads):
-            numpy_ms = median_ms(step, repeat)
+            numpy_ms = median_ms(step, repeat, warmups=3)
         previous = torch.get_num_threads()
         torch.set_num_threads(threads)
         try:
-            torch_ms = median_ms(torch_step(model, x, y), repeat)
+            torch_ms = median_ms(torch_step(model, x, y), repeat, warmups=3)
         finally:
             torch.set_num_threads(previous)
         rows.append({"network": name, "threads": threads, "numpy_ms": round(numpy_ms, 2),
