@@ -103,7 +103,7 @@ def test_a_scalar_result_prints_as_a_number():
     assert "index ()" not in message
 
 
-def test_every_cross_entropy_mistake_still_loses_hidden_points(reference_solutions):
+def test_every_cross_entropy_mistake_still_loses_hidden_points():
     for mistake in declarations.CROSS_ENTROPY_MISTAKES:
         assert hidden_verdict("cross_entropy", invisible_to_torch_watch(mistake.output)).points() < get("cross_entropy").points, mistake.name
 
