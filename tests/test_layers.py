@@ -94,7 +94,7 @@ def test_no_module_imports_one_above_it():
     assert not upward, "\n".join(upward)
 
 
-def test_the_layering_check_sees_an_upward_import(tmp_path, monkeypatch):
+def test_the_layering_check_sees_an_upward_import(monkeypatch):
     """The check itself can fail: a foundation module that imported the judge would be named."""
     placed = layers_of_the_page()
     assert layer("prettynn.compare", placed) < layer("prettynn.judging", placed)

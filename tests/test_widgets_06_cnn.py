@@ -79,7 +79,7 @@ def test_update_sends_every_trait_in_one_message(history, monkeypatch):
     assert sent == [{"epochs", *SERIES, "seconds"}]
 
 
-def test_update_sends_a_diverged_loss_as_none_and_the_state_is_json(history):
+def test_update_sends_a_diverged_loss_as_none_and_the_state_is_json():
     diverged = History(train_loss=[2.0, math.nan], train_accuracy=[0.3, 0.1], val_loss=[2.1, math.inf],
                        val_accuracy=[0.2, 0.1], seconds=0.5)
     widget = TrainingCurves(epochs=5)
