@@ -77,9 +77,11 @@ def test_a_function_that_hangs_costs_one_case_time_limit(bubblewrap):
 
 
 @contextlib.contextmanager
-def every_core_busy(per_core: int = 2):
-    """``per_core`` spinning processes for each core while the block runs."""
-    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+def every_core_busy(per_core: int = 3):
+    """``per_core`` spinning processes for each core while the block runs, each in a session of its own:
+    the sandbox runs in a new session, and Linux shares the processor between sessions (autogroups)
+    before it shares it between the processes of one."""
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
                 for _ in range(per_core * (os.cpu_count() or 1))]
     try:
         yield
@@ -108,7 +110,7 @@ BURNS_HALF_A_SECOND = ("import time\n"
 @pytest.mark.slow
 @pytest.mark.parametrize("bubblewrap", LAYERS)
 def test_the_time_limits_count_cpu_time_so_a_busy_machine_costs_no_points(bubblewrap):
-    """Half a second of CPU time per call passes a 1-second limit with two spinning processes per core,
+    """Half a second of CPU time per call passes a 1-second limit with three spinning processes per core,
     where the call takes well over a second on the clock (a wall-clock limit would fail it)."""
     cases = CASES[:2]
     with every_core_busy():
