@@ -266,3 +266,9 @@ def test_supplied_functions_are_defined_in_order_in_the_sandbox():
     verdict = sandboxed(WINDOWS, "def windows(size, kernel, stride=1):\n    return int(quadruple(size)) // 4 - kernel + 1\n",
                         [Case("stride 1", (7, 3))], supplied=(first, second), uses=("quadruple",))
     assert verdict.all_passed
+
+
+def test_a_call_is_described_the_same_on_every_run():
+    case = Case("a generator", (np.zeros((2, 3)),), {"rng": np.random.default_rng(0), "p": 0.5})
+    described = case.signature(["x"])
+    assert described == "x=array(2, 3) float64, rng=Generator(PCG64), p=0.5"

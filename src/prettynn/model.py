@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import re
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -66,12 +67,13 @@ class Case:
 
 
 def _describe_argument(value) -> str:
-    """A short description of one argument: an array's shape and dtype, or the value."""
+    """A short description of one argument: an array's shape and dtype, or the value (without the
+    memory address in an object's repr, so that a message is the same on every run)."""
     if isinstance(value, np.ndarray):
         return f"array{value.shape} {value.dtype}"
     if isinstance(value, list):
         return f"[{', '.join(_describe_argument(item) for item in value)}]"
-    return repr(value)
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", repr(value))
 
 
 @dataclass(frozen=True)
