@@ -1,4 +1,5 @@
-"""Grade every submission of an assignment with parallel ``nbgrader autograde`` runs.
+"""Grade every submission of an assignment with parallel ``nbgrader autograde`` runs (or, given a
+``grade_pending`` such as ``prettynn.course.record.grade_as_jobs``, as jobs on Dask).
 
 Students are graded in shards: one ``nbgrader autograde ASSIGNMENT`` process grades a
 few students (nbgrader's start-up, about 4 s, is paid once per shard), started from the
@@ -36,6 +37,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
@@ -426,8 +428,16 @@ def write_summary(assignment: Assignment, results: list[StudentResult], seconds:
     return path
 
 
-def autograde_class(root: Path, name: str, workers: int, force: bool = False) -> Batch:
-    """Grade every submission of assignment ``name``, export the grades and write the class report."""
+GradePending = Callable[[Assignment, dict[str, str], Counter, int], list[StudentResult]]
+
+
+def autograde_class(root: Path, name: str, workers: int, force: bool = False,
+                    grade_pending: GradePending | None = None) -> Batch:
+    """Grade every submission of assignment ``name``, export the grades and write the class report.
+
+    The students to grade (id -> submission fingerprint) go to ``grade_pending`` with the progress
+    counts; by default ``autograde_in_parallel`` grades them with ``workers`` nbgrader processes
+    (``prettynn.course.record.grade_as_jobs`` grades them as jobs, on Dask for example)."""
     started = time.monotonic()
     assignment = load_assignment(root, name)
     students = submitted_students(assignment)
@@ -443,7 +453,10 @@ def autograde_class(root: Path, name: str, workers: int, force: bool = False) ->
     show_progress(counts, len(students))
     done = {result.student for result in results}
     pending = {student: digest for student, digest in digests.items() if student not in done}
-    results += autograde_in_parallel(assignment, pending, students, force, workers, counts, len(students))
+    if grade_pending is None:
+        results += autograde_in_parallel(assignment, pending, students, force, workers, counts, len(students))
+    else:
+        results += grade_pending(assignment, pending, counts, len(students))
     summary = write_summary(assignment, results, time.monotonic() - started)
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as exporter:  # both only read the gradebook
         export = exporter.submit(export_grades, assignment)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import os
+import re
 import sys
 from pathlib import Path
 
-from . import batch, book_pages, exercise_cells, notebooks, release, samples, strength, strength_report
+from . import (batch, book_pages, cluster, exercise_cells, notebooks, record, release, samples, strength,
+               strength_report)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,8 +34,18 @@ def main(argv: list[str] | None = None) -> int:
     grade = commands.add_parser("grade", help="autograde every submission of an assignment in parallel, "
                                 "export grades.csv and write the class report")
     grade.add_argument("assignment", help="the assignment id, e.g. 01_linear")
-    grade.add_argument("--workers", type=positive, default=os.cpu_count() or 1,
-                       help="students graded at the same time (default: the number of CPUs)")
+    where = grade.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=positive, default=os.cpu_count() or 1,
+                       help="students graded at the same time by nbgrader processes on this machine "
+                            "(default: the number of CPUs)")
+    where.add_argument("--cluster", metavar="local:N", type=local_cluster,
+                       help="grade each student as a job on a Dask cluster of N worker processes started here")
+    where.add_argument("--scheduler", metavar="tcp://HOST:PORT", type=scheduler_address,
+                       help="grade each student as a job on the Dask cluster of this scheduler (its workers need "
+                            "the course's package and bubblewrap)")
+    grade.add_argument("--allow-unsandboxed", action="store_true",
+                       help="with --cluster or --scheduler: let a worker without bubblewrap grade with the audit "
+                            "hook only (it refuses by default)")
     grade.add_argument("--force", action="store_true", help="regrade students whose submission has not changed")
     strong = commands.add_parser("strength", help="mutation testing of the instructor's solutions: how many mutants "
                                  "the visible check and the hidden tests kill; writes autograde/reports/CHAPTER/"
@@ -76,12 +90,40 @@ def positive(text: str) -> int:
     return value
 
 
-def grade_assignment(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    """Run ``grade``: print its summary; exit 1 when a student or the export failed."""
-    root = args.root.resolve()
+def local_cluster(text: str) -> str:
+    """An argparse type: ``local:N`` with N at least 1."""
     try:
-        result = batch.autograde_class(root, args.assignment, args.workers, args.force)
-    except batch.GradingError as error:
+        if cluster.local_workers(text) is not None:
+            return text
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
+    raise argparse.ArgumentTypeError(f"{text!r} is not local:N (N worker processes); "
+                                     "a cluster of your own is --scheduler tcp://HOST:PORT")
+
+
+def scheduler_address(text: str) -> str:
+    """An argparse type: a scheduler's address, ``PROTOCOL://HOST:PORT``."""
+    if not re.fullmatch(r"[a-z]+://\S+:\d+", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a scheduler's address such as tcp://HOST:8786")
+    return text
+
+
+def grade_assignment(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """Run ``grade`` (locally, or as jobs on Dask): print its summary; exit 1 when a student or the
+    export failed, 2 when grading could not start."""
+    root = args.root.resolve()
+    target = args.cluster or args.scheduler
+    if args.allow_unsandboxed and not target:
+        parser.error("grade: --allow-unsandboxed goes with --cluster or --scheduler")
+    try:
+        with contextlib.ExitStack() as stack:
+            grade_pending = None
+            if target:
+                client = stack.enter_context(cluster.connect(target))
+                runner = cluster.dask_runner(client, args.allow_unsandboxed)
+                grade_pending = functools.partial(record.grade_as_jobs, runner=runner)
+            result = batch.autograde_class(root, args.assignment, args.workers, args.force, grade_pending)
+    except (batch.GradingError, cluster.SchedulerUnreachable) as error:
         parser.exit(2, f"prettynn-course grade: error: {error}\n")
     except KeyboardInterrupt:
         print("prettynn-course grade: interrupted; students graded so far are kept, run again to resume",

@@ -1,0 +1,142 @@
+"""Grading jobs on Dask: a ``LocalCluster`` of N processes, or an existing cluster's scheduler.
+
+The only module that imports Dask. ``connect("local:N" | "tcp://HOST:PORT")`` gives a client
+(a scheduler is probed first, within a bounded time, so that one that cannot be reached, or a
+port where something else answers, is a clear ``SchedulerUnreachable`` instead of a hang).
+``dask_runner(client)`` is a runner for ``prettynn.course.record.grade_as_jobs``: the course
+bundle is sent to the workers once, each submission travels as bytes in its own task, and each
+result is handed back as soon as it arrives and then released, so a worker that dies loses
+only the jobs it was running: Dask runs them again elsewhere, and every submission comes back
+exactly once. A job that keeps killing its workers ends as that student's failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from collections.abc import Iterator
+
+from .gradejob import CourseBundle, JobResult, Submission, grade_submission
+
+PROBE_SECONDS = 10.0
+LOCAL = re.compile(r"local:(\d+)")
+
+
+class SchedulerUnreachable(Exception):
+    """No Dask scheduler answered at the address given."""
+
+
+async def _listening(address: str) -> None:
+    """Open and close a plain TCP connection to ``address`` (``OSError`` when nothing listens)."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    host, port = parse_host_port(parse_address(address)[1])
+    _, writer = await asyncio.open_connection(host, port)
+    writer.close()
+
+
+async def _identity(address: str, seconds: float):
+    """What the Dask peer at ``address`` says it is."""
+    from distributed.comm import connect
+
+    comm = await connect(address, timeout=seconds)
+    try:
+        await comm.write({"op": "identity", "reply": True})
+        return await comm.read()
+    finally:
+        await comm.close()
+
+
+def probe(address: str, seconds: float = PROBE_SECONDS) -> None:
+    """Ask the scheduler at ``address`` who it is, within ``seconds`` for each step, or raise
+    ``SchedulerUnreachable`` saying what happened (Dask's own client waits without bound on a port
+    that accepts and never answers, and misreads another protocol's reply)."""
+    try:
+        asyncio.run(asyncio.wait_for(_listening(address), seconds))
+    except (asyncio.TimeoutError, OSError, ValueError) as error:
+        raise SchedulerUnreachable(f"nothing answered at {address} within {seconds:g} s "
+                                   f"({type(error).__name__}: {error}); is the scheduler running, and is "
+                                   "the address right (tcp://HOST:8786)?") from error
+    try:
+        answer = asyncio.run(asyncio.wait_for(_identity(address, seconds), seconds))
+    except Exception as error:  # noqa: BLE001 (another protocol's reply makes Dask fail in odd ways)
+        raise SchedulerUnreachable(f"something listens at {address}, but it did not answer as a Dask scheduler "
+                                   f"within {seconds:g} s ({type(error).__name__})") from error
+    if not isinstance(answer, dict) or answer.get("type") != "Scheduler":
+        kind = answer.get("type") if isinstance(answer, dict) else type(answer).__name__
+        raise SchedulerUnreachable(f"{address} answered, but not as a Dask scheduler (it is a {kind})")
+
+
+def local_workers(target: str) -> int | None:
+    """N of ``local:N`` (at least 1), None when ``target`` is a scheduler's address."""
+    match = LOCAL.fullmatch(target)
+    if match is None:
+        return None
+    if int(match.group(1)) < 1:
+        raise ValueError(f"{target}: a local cluster needs at least one worker")
+    return int(match.group(1))
+
+
+@contextlib.contextmanager
+def connect(target: str, seconds: float | None = None) -> Iterator:
+    """A Dask client of ``local:N`` (a cluster of N one-thread worker processes, started here and
+    closed after) or of the scheduler at ``target``, probed for ``seconds`` (``PROBE_SECONDS``)."""
+    from distributed import Client, LocalCluster
+
+    seconds = PROBE_SECONDS if seconds is None else seconds
+    workers = local_workers(target)
+    if workers is None:
+        probe(target, seconds)
+        with Client(target, timeout=f"{seconds}s") as client:
+            yield client
+        return
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with Client(cluster) as client:
+            yield client
+
+
+def failure(submission: Submission, error: BaseException) -> JobResult:
+    """The result of a job that raised or whose workers died under it."""
+    from distributed import KilledWorker
+
+    if isinstance(error, KilledWorker):
+        problem = "its job ended the worker process that ran it, again on each retry"
+    else:
+        problem = f"its job failed on the worker: {type(error).__name__}: {error}"
+    return JobResult(submission.student, False, problem=problem, log=f"prettynn-course grade: {problem}\n")
+
+
+def _same(bundle: CourseBundle) -> CourseBundle:
+    """The bundle, as the result of a task: held by a worker, copied to the others as they need it,
+    and computed again if every copy is lost with its worker (scattered data would be lost for good)."""
+    return bundle
+
+
+def dask_runner(client, allow_unsandboxed: bool = False, job=grade_submission):
+    """A runner of ``job`` (``grade_submission``) on ``client``'s cluster (see the module's docstring)."""
+    from distributed import as_completed
+
+    def run(bundle: CourseBundle, submissions: list[Submission]) -> Iterator[tuple[Submission, JobResult]]:
+        if not submissions:
+            return
+        shared = client.submit(_same, bundle, key=f"bundle-{bundle.digest[:12]}", pure=False)
+        futures = {client.submit(job, shared, submission, allow_unsandboxed,
+                                 key=f"grade-{bundle.digest[:12]}-{index}", pure=False): submission
+                   for index, submission in enumerate(submissions)}
+        waiting = set(futures)
+        try:
+            for future in as_completed(futures):
+                waiting.discard(future)
+                submission = futures[future]
+                try:
+                    result = future.result()
+                except Exception as error:  # noqa: BLE001 (one job's failure is that student's)
+                    result = failure(submission, error)
+                future.release()
+                yield submission, result
+        finally:
+            client.cancel(list(waiting))
+            shared.release()
+
+    return run

@@ -1,0 +1,222 @@
+"""``prettynn-course grade --cluster local:N``: each student a job on Dask, the gradebook written
+by the coordinator alone, with the same grades as the local path.
+
+Two copies of the course grade every sample of every chapter, one with the local path
+(nbgrader processes) and one as jobs on a ``LocalCluster`` of two workers. Chapter 01 also has
+a late submission (a due date, the "zero" penalty) and a renamed notebook. Then 40 submissions
+grade while one worker is killed, and hostile submissions grade on workers whose processes
+must survive them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import functools
+import io
+import json
+import os
+import shutil
+import signal
+from pathlib import Path
+
+import pytest
+from nbgrader.api import Gradebook
+
+from prettynn.course import batch, cluster, notebooks, record
+from prettynn.course.cli import main
+
+from .attacks import ATTACKS
+from .conftest import ROOT
+from .course import copy_course
+from .test_attacks import hand_in
+
+pytestmark = pytest.mark.slow
+CHAPTERS = notebooks.chapters(ROOT)
+FIRST = CHAPTERS[0]
+SUBMITTED = Path("autograde/submitted")
+LATE, RENAMED = "late-student", "renamed"
+DUE, SUBMITTED_AT = "2026-03-01 12:00:00 UTC", "2026-03-01 12:30:00 UTC"
+LATE_CONFIG = '\nc.LateSubmissionPlugin.penalty_method = "zero"\n'
+HOSTILE = ("kill-parent", "os-exit", "fork-bomb", "infinite-loop")
+
+
+def add_late_and_renamed(course: Path) -> None:
+    """Chapter 01: a due date, a correct submission past it, and one saved under another name."""
+    assignment = batch.load_assignment(course, FIRST)
+    batch.record_assignment(assignment)
+    with Gradebook(batch.gradebook_url(assignment.coursedir)) as gradebook:
+        gradebook.update_or_create_assignment(FIRST, duedate=DUE)
+    with open(course / "nbgrader_config.py", "a") as config:
+        config.write(LATE_CONFIG)
+    correct = course / SUBMITTED / "sample-correct" / FIRST / f"{FIRST}.ipynb"
+    for student, name in [(LATE, f"{FIRST}.ipynb"), (RENAMED, "my_work.ipynb")]:
+        (course / SUBMITTED / student / FIRST).mkdir(parents=True)
+        shutil.copyfile(correct, course / SUBMITTED / student / FIRST / name)
+    (course / SUBMITTED / LATE / FIRST / "timestamp.txt").write_text(SUBMITTED_AT + "\n")
+
+
+def gradebook_rows(course: Path, chapter: str) -> dict:
+    """Every student's submission of ``chapter``: timestamp, late penalty, and each grade cell's
+    scores and comment."""
+    rows = {}
+    with Gradebook(f"sqlite:///{course}/autograde/gradebook.db") as gradebook:
+        for submission in gradebook.find_assignment(chapter).submissions:
+            cells = {}
+            for notebook in submission.notebooks:
+                for grade in notebook.grades:
+                    cells[f"{notebook.name}/{grade.name}"] = (grade.auto_score, grade.score, grade.max_score)
+                for comment in notebook.comments:
+                    cells[f"{notebook.name}/{comment.name}/comment"] = comment.auto_comment
+            rows[submission.student.id] = {"timestamp": str(submission.timestamp),
+                                           "late_penalty": submission.late_submission_penalty,
+                                           "score": submission.score, "cells": cells}
+    return rows
+
+
+def graded_notebooks(course: Path, chapter: str) -> dict:
+    """Each student's graded notebooks, parsed."""
+    folder = course / "autograde/autograded"
+    return {str(path.relative_to(folder)): json.loads(path.read_text())
+            for path in sorted(folder.glob(f"*/{chapter}/*.ipynb"))}
+
+
+def sandbox_reports(course: Path, chapter: str) -> dict:
+    """Each student's sandbox reports, without the seconds each exercise took."""
+    reports = {}
+    for path in sorted((course / "autograde/reports" / chapter).glob("*/*.json")):
+        if path.name in ("done.json",):
+            continue
+        report = json.loads(path.read_text())
+        for entry in report.get("exercises", []):
+            entry.pop("seconds")
+        reports[str(path.relative_to(course))] = report
+    return reports
+
+
+def outcome(course: Path, chapter: str) -> dict:
+    """What a grading run leaves that the instructor reads."""
+    return {"grades.csv": list(csv.DictReader(io.StringIO((course / batch.GRADES_CSV).read_text()))),
+            "gradebook": gradebook_rows(course, chapter), "notebooks": graded_notebooks(course, chapter),
+            "reports": sandbox_reports(course, chapter)}
+
+
+def quietly(function, *args, **kwargs):
+    """``function(*args, **kwargs)`` with its progress bar and summary kept off the test's output."""
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        return function(*args, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def both_paths(root, tmp_path_factory):
+    """Every chapter graded by the local path and as jobs on a LocalCluster of two workers."""
+    local = copy_course(root, tmp_path_factory.mktemp("local"))
+    jobs = copy_course(root, tmp_path_factory.mktemp("jobs"))
+    for course in (local, jobs):
+        add_late_and_renamed(course)
+    found = {"local": {}, "jobs": {}, "batches": {}}
+    for chapter in CHAPTERS:
+        quietly(batch.autograde_class, local, chapter, 2)
+        found["local"][chapter] = outcome(local, chapter)
+    with cluster.connect("local:2") as client:
+        grade_pending = functools.partial(record.grade_as_jobs, runner=cluster.dask_runner(client))
+        for chapter in CHAPTERS:
+            found["batches"][chapter] = quietly(batch.autograde_class, jobs, chapter, 2, False, grade_pending)
+            found["jobs"][chapter] = outcome(jobs, chapter)
+    return {"local_course": local, "jobs_course": jobs, **found}
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_jobs_on_dask_grade_as_the_local_path(both_paths, chapter):
+    results = both_paths["batches"][chapter].results
+    assert {result.status for result in results} == {"graded"}
+    local, jobs = both_paths["local"][chapter], both_paths["jobs"][chapter]
+    assert len(jobs["gradebook"]) == len(results) >= 6
+    for kind in ("grades.csv", "gradebook", "notebooks", "reports"):
+        assert jobs[kind] == local[kind], f"{kind} differs"
+
+
+def test_a_late_submission_gets_the_same_penalty(both_paths):
+    row = both_paths["jobs"][FIRST]["gradebook"][LATE]
+    assert row["timestamp"].startswith("2026-03-01 12:30:00")
+    assert row["late_penalty"] == row["score"] == 13  # the "zero" method takes every point
+    assert row == both_paths["local"][FIRST]["gradebook"][LATE]
+    exported = {line["student_id"]: line for line in both_paths["jobs"][FIRST]["grades.csv"]
+                if line["assignment"] == FIRST}
+    assert float(exported[LATE]["score"]) == 0 and float(exported["sample-correct"]["score"]) == 13
+
+
+def test_a_renamed_notebook_is_graded_with_a_note(both_paths):
+    result = next(r for r in both_paths["batches"][FIRST].results if r.student == RENAMED)
+    assert result.status == "graded" and "submitted as my_work.ipynb" in " ".join(result.notes)
+    assert both_paths["jobs"][FIRST]["gradebook"][RENAMED]["score"] == 13
+
+
+def test_a_second_run_skips_everyone(both_paths):
+    course = both_paths["jobs_course"]
+    exit_code = quietly(main, ["--root", str(course), "grade", FIRST, "--cluster", "local:1"])
+    statuses = {entry["status"] for entry in
+                json.loads((course / "autograde/reports" / FIRST / "batch.json").read_text())["students"]}
+    assert exit_code == 0 and statuses == {"skipped"}
+
+
+def only_copies_of_samples(course: Path, count: int) -> dict[str, str]:
+    """Replace the course's submissions by ``count`` chapter-01 submissions, each a sample under a
+    new id; return new id -> the sample's id."""
+    samples = sorted(path.parent.name for path in (course / SUBMITTED).glob(f"sample-*/{FIRST}"))
+    copies = {f"copy-{index:02d}": samples[index % len(samples)] for index in range(count)}
+    for student, sample in copies.items():
+        shutil.copytree(course / SUBMITTED / sample / FIRST, course / SUBMITTED / student / FIRST)
+    for sample in samples:
+        shutil.rmtree(course / SUBMITTED / sample)
+    return copies
+
+
+def killing_one_worker(client, runner):
+    """``runner``, but one worker process is killed once the first result is in, while jobs run."""
+    def run(bundle, submissions):
+        pids = client.run(os.getpid)
+        for position, item in enumerate(runner(bundle, submissions)):
+            if position == 0:
+                os.kill(next(iter(pids.values())), signal.SIGKILL)
+            yield item
+    return run
+
+
+def test_a_killed_worker_costs_nothing(both_paths, root, tmp_path):
+    course = copy_course(root, tmp_path)
+    copies = only_copies_of_samples(course, 40)
+    with cluster.connect("local:2") as client:
+        before = set(client.run(os.getpid).values())
+        runner = killing_one_worker(client, cluster.dask_runner(client))
+        graded = quietly(batch.autograde_class, course, FIRST, 2, False,
+                         functools.partial(record.grade_as_jobs, runner=runner))
+        after = set(client.run(os.getpid).values())
+    assert len(before - after) == 1, "one worker was killed and replaced"
+    assert [result.status for result in graded.results] == ["graded"] * 40
+    rows = gradebook_rows(course, FIRST)
+    expected = both_paths["local"][FIRST]["gradebook"]
+    assert sorted(rows) == sorted(copies)
+    assert {student: rows[student]["cells"] for student in copies} == \
+           {student: expected[sample]["cells"] for student, sample in copies.items()}
+    assert graded.grades_csv is not None
+
+
+def test_hostile_submissions_cost_their_exercise_and_never_a_worker(root, tmp_path):
+    course = copy_course(root, tmp_path)
+    shutil.rmtree(course / SUBMITTED)
+    attacks = [attack for attack in ATTACKS if attack.id in HOSTILE]
+    for attack in attacks:
+        hand_in(course, attack.student, attack.exercise, attack.code)
+    with cluster.connect("local:2") as client:
+        before = set(client.run(os.getpid).values())
+        graded = quietly(batch.autograde_class, course, FIRST, 2, False,
+                         functools.partial(record.grade_as_jobs, runner=cluster.dask_runner(client)))
+        after = set(client.run(os.getpid).values())
+    assert before == after, "a worker process died"
+    assert {result.status for result in graded.results} == {"graded"}
+    rows = gradebook_rows(course, FIRST)
+    for attack in attacks:
+        lost = {cell for cell, scores in rows[attack.student]["cells"].items()
+                if not cell.endswith("/comment") and scores[1] < scores[2]}
+        assert lost == {f"{FIRST}/test_{attack.exercise}"}, attack.id
