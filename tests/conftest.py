@@ -53,6 +53,15 @@ def instructor_functions(chapter: str | None = None) -> dict:
 
 
 @pytest.fixture(scope="session")
+def graded_locally(tmp_path_factory) -> dict:
+    """Every chapter of a course copy graded by the local batch (``tests.course.graded_class``):
+    one grading shared by the tests of grading, feedback and the Dask path."""
+    from .course import graded_class
+
+    return graded_class(ROOT, tmp_path_factory.mktemp("graded-locally"))
+
+
+@pytest.fixture(scope="session")
 def reference_solutions() -> dict:
     """The instructor's solutions of every chapter, by function name."""
     return instructor_functions()

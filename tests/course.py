@@ -93,3 +93,50 @@ def graded_scores(course: Path, chapter: str, student: str) -> dict[str, float]:
         except MissingEntry:
             return {}
         return {grade.name: grade.score for grade in submission.grades if grade.max_score}
+
+
+# Chapter 01 of the graded class also has a submission past its due date (graded with the
+# "zero" late penalty) and a notebook saved under another name.
+LATE, RENAMED = "late-student", "renamed"
+DUE, SUBMITTED_AT = "2026-03-01 12:00:00 UTC", "2026-03-01 12:30:00 UTC"
+LATE_CONFIG = '\nc.LateSubmissionPlugin.penalty_method = "zero"\n'
+
+
+def add_late_and_renamed(course: Path, chapter: str) -> None:
+    """A due date for ``chapter``, a correct submission past it, and one saved under another name."""
+    from nbgrader.api import Gradebook
+
+    from prettynn.course import batch
+
+    assignment = batch.load_assignment(course, chapter)
+    batch.record_assignment(assignment)
+    with Gradebook(batch.gradebook_url(assignment.coursedir)) as gradebook:
+        gradebook.update_or_create_assignment(chapter, duedate=DUE)
+    with open(course / "nbgrader_config.py", "a") as config:
+        config.write(LATE_CONFIG)
+    submitted = course / "autograde/submitted"
+    correct = submitted / "sample-correct" / chapter / f"{chapter}.ipynb"
+    for student, name in [(LATE, f"{chapter}.ipynb"), (RENAMED, "my_work.ipynb")]:
+        (submitted / student / chapter).mkdir(parents=True)
+        shutil.copyfile(correct, submitted / student / chapter / name)
+    (submitted / LATE / chapter / "timestamp.txt").write_text(SUBMITTED_AT + "\n")
+
+
+def graded_class(root: Path, destination: Path, grade_pending=None) -> dict:
+    """A copy of the course (with the late and renamed submissions) whose every chapter is graded
+    by ``prettynn-course grade``'s batch, locally or with ``grade_pending``; its path and each
+    chapter's ``Batch``."""
+    import contextlib
+    import io
+
+    from prettynn.course import batch
+
+    course = copy_course(root, destination)
+    chapters = notebooks.chapters(course)
+    add_late_and_renamed(course, chapters[0])
+    batches = {}
+    for chapter in chapters:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            batches[chapter] = batch.autograde_class(course, chapter, 2, False, grade_pending)
+    return {"course": course, "batches": batches}
+

@@ -2,8 +2,9 @@
 by the coordinator alone, with the same grades as the local path.
 
 Two copies of the course grade every sample of every chapter, one with the local path
-(nbgrader processes) and one as jobs on a ``LocalCluster`` of two workers. Chapter 01 also has
-a late submission (a due date, the "zero" penalty) and a renamed notebook. Then 40 submissions
+(nbgrader processes: the shared ``graded_locally``) and one as jobs on a ``LocalCluster`` of two
+workers. Chapter 01 also has a late submission (a due date, the "zero" penalty) and a renamed
+notebook. Then 40 submissions
 grade while one worker is killed, and hostile submissions grade on workers whose processes
 must survive them.
 """
@@ -28,32 +29,14 @@ from prettynn.course.cli import main
 
 from .attacks import ATTACKS
 from .conftest import ROOT
-from .course import copy_course
+from .course import LATE, RENAMED, copy_course, graded_class
 from .test_attacks import hand_in
 
 pytestmark = pytest.mark.slow
 CHAPTERS = notebooks.chapters(ROOT)
 FIRST = CHAPTERS[0]
 SUBMITTED = Path("autograde/submitted")
-LATE, RENAMED = "late-student", "renamed"
-DUE, SUBMITTED_AT = "2026-03-01 12:00:00 UTC", "2026-03-01 12:30:00 UTC"
-LATE_CONFIG = '\nc.LateSubmissionPlugin.penalty_method = "zero"\n'
 HOSTILE = ("kill-parent", "os-exit", "fork-bomb", "infinite-loop")
-
-
-def add_late_and_renamed(course: Path) -> None:
-    """Chapter 01: a due date, a correct submission past it, and one saved under another name."""
-    assignment = batch.load_assignment(course, FIRST)
-    batch.record_assignment(assignment)
-    with Gradebook(batch.gradebook_url(assignment.coursedir)) as gradebook:
-        gradebook.update_or_create_assignment(FIRST, duedate=DUE)
-    with open(course / "nbgrader_config.py", "a") as config:
-        config.write(LATE_CONFIG)
-    correct = course / SUBMITTED / "sample-correct" / FIRST / f"{FIRST}.ipynb"
-    for student, name in [(LATE, f"{FIRST}.ipynb"), (RENAMED, "my_work.ipynb")]:
-        (course / SUBMITTED / student / FIRST).mkdir(parents=True)
-        shutil.copyfile(correct, course / SUBMITTED / student / FIRST / name)
-    (course / SUBMITTED / LATE / FIRST / "timestamp.txt").write_text(SUBMITTED_AT + "\n")
 
 
 def gradebook_rows(course: Path, chapter: str) -> dict:
@@ -96,7 +79,8 @@ def sandbox_reports(course: Path, chapter: str) -> dict:
 
 def outcome(course: Path, chapter: str) -> dict:
     """What a grading run leaves that the instructor reads."""
-    return {"grades.csv": list(csv.DictReader(io.StringIO((course / batch.GRADES_CSV).read_text()))),
+    exported = csv.DictReader(io.StringIO((course / batch.GRADES_CSV).read_text()))
+    return {"grades.csv": [row for row in exported if row["assignment"] == chapter],
             "gradebook": gradebook_rows(course, chapter), "notebooks": graded_notebooks(course, chapter),
             "reports": sandbox_reports(course, chapter)}
 
@@ -108,22 +92,16 @@ def quietly(function, *args, **kwargs):
 
 
 @pytest.fixture(scope="module")
-def both_paths(root, tmp_path_factory):
-    """Every chapter graded by the local path and as jobs on a LocalCluster of two workers."""
-    local = copy_course(root, tmp_path_factory.mktemp("local"))
-    jobs = copy_course(root, tmp_path_factory.mktemp("jobs"))
-    for course in (local, jobs):
-        add_late_and_renamed(course)
-    found = {"local": {}, "jobs": {}, "batches": {}}
-    for chapter in CHAPTERS:
-        quietly(batch.autograde_class, local, chapter, 2)
-        found["local"][chapter] = outcome(local, chapter)
+def both_paths(graded_locally, tmp_path_factory):
+    """Every chapter graded by the local path (the shared ``graded_locally``) and, in another copy,
+    as jobs on a LocalCluster of two workers."""
     with cluster.connect("local:2") as client:
         grade_pending = functools.partial(record.grade_as_jobs, runner=cluster.dask_runner(client))
-        for chapter in CHAPTERS:
-            found["batches"][chapter] = quietly(batch.autograde_class, jobs, chapter, 2, False, grade_pending)
-            found["jobs"][chapter] = outcome(jobs, chapter)
-    return {"local_course": local, "jobs_course": jobs, **found}
+        jobs = graded_class(ROOT, tmp_path_factory.mktemp("jobs"), grade_pending)
+    local = graded_locally["course"]
+    return {"local_course": local, "jobs_course": jobs["course"], "batches": jobs["batches"],
+            "local": {chapter: outcome(local, chapter) for chapter in CHAPTERS},
+            "jobs": {chapter: outcome(jobs["course"], chapter) for chapter in CHAPTERS}}
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)

@@ -175,3 +175,13 @@ def test_a_job_that_raises_or_kills_its_worker_fails_only_its_student():
     assert [student for student in students if results[student].ok] == ["a", "b", "c"]
     assert "ended the worker process that ran it" in results["killer"].problem
     assert results["raiser"].problem == "its job failed on the worker: ValueError: broken on purpose"
+
+
+def test_a_scheduler_without_workers_is_reached_and_said_to_have_none(capsys):
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=0, dashboard_address=None) as scheduler:
+        cluster.probe(scheduler.scheduler_address, 5.0)
+        with cluster.connect(scheduler.scheduler_address) as client:
+            assert client.scheduler_info()["workers"] == {}
+    assert "has no worker yet; the jobs wait for workers to join" in capsys.readouterr().err

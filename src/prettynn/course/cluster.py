@@ -15,8 +15,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import sys
 from collections.abc import Iterator
 
+from . import gradejob
 from .gradejob import CourseBundle, JobResult, Submission, grade_submission
 
 PROBE_SECONDS = 10.0
@@ -89,11 +91,27 @@ def connect(target: str, seconds: float | None = None) -> Iterator:
     if workers is None:
         probe(target, seconds)
         with Client(target, timeout=f"{seconds}s") as client:
+            warm_up(client)
             yield client
         return
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         with Client(cluster) as client:
+            warm_up(client)
             yield client
+
+
+def warm_up(client) -> None:
+    """Have every worker import what grading needs while the coordinator packs the course (a task
+    each, left to run: a worker's first job would otherwise pay for it); say so when the cluster has
+    no worker yet (the jobs wait for one, as when a batch system has not started them)."""
+    from distributed import fire_and_forget
+
+    workers = client.scheduler_info()["workers"]
+    if not workers:
+        print(f"prettynn-course grade: the scheduler at {client.scheduler.address} has no worker yet; "
+              "the jobs wait for workers to join", file=sys.stderr)
+    for index, address in enumerate(workers):
+        fire_and_forget(client.submit(gradejob.warm_up, workers=[address], pure=False, key=f"warm-up-{index}"))
 
 
 def failure(submission: Submission, error: BaseException) -> JobResult:

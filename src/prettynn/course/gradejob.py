@@ -185,6 +185,20 @@ def refuse_unsandboxed(allow_unsandboxed: bool) -> None:
                       "there), so it refused to grade; --allow-unsandboxed grades with the audit hook only")
 
 
+def warm_up() -> str:
+    """Import what grading needs (nbgrader, torch, the sandbox) and check bubblewrap, so that a
+    worker's first job does not pay for it; this process's name."""
+    from nbgrader.converters import Autograde  # noqa: F401
+
+    from ..exercises._torch import torch_on_one_thread
+    from ..sandbox.runner import bubblewrap_works
+    from . import gradeinsandbox  # noqa: F401
+
+    torch_on_one_thread()
+    bubblewrap_works()
+    return worker_name()
+
+
 def grade_submission(bundle: CourseBundle, submission: Submission, allow_unsandboxed: bool = False) -> JobResult:
     """Grade one submission; never raises: a problem is a ``JobResult`` with ``ok=False``."""
     started = time.monotonic()
