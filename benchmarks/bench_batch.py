@@ -147,6 +147,9 @@ def table(report: dict) -> str:
         lines.append(f"| {way} | " + " | ".join(f"{figures['seconds'][str(size)]:.0f}" for size in sizes)
                      + f" | {figures['fixed']:.0f} | {figures['per_notebook']:.2f} | {guess['100x6, here (min)']} | "
                        f"{guess['1000x6, here (min)']} | {guess['1000x6, 64 cores (min)']} |")
+    lines += ["", "Extrapolated: fixed + notebooks x seconds per notebook. On 64 cores: seconds per notebook x workers / 64; "
+              "for dask never less than the coordinator's recording, for plain no faster (one process), for local "
+              "assuming 64 nbgrader processes never wait on the one SQLite gradebook's lock (not measured)."]
     return "\n".join(lines) + "\n"
 
 

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import re
 import sys
+import uuid
 from collections.abc import Iterator
 
 from . import gradejob
@@ -111,7 +112,8 @@ def warm_up(client) -> None:
         print(f"prettynn-course grade: the scheduler at {client.scheduler.address} has no worker yet; "
               "the jobs wait for workers to join", file=sys.stderr)
     for index, address in enumerate(workers):
-        fire_and_forget(client.submit(gradejob.warm_up, workers=[address], pure=False, key=f"warm-up-{index}"))
+        fire_and_forget(client.submit(gradejob.warm_up, workers=[address], pure=False,
+                                      key=f"warm-up-{index}-{uuid.uuid4().hex}"))
 
 
 def failure(submission: Submission, error: BaseException) -> JobResult:
@@ -138,9 +140,10 @@ def dask_runner(client, allow_unsandboxed: bool = False, job=grade_submission):
     def run(bundle: CourseBundle, submissions: list[Submission]) -> Iterator[tuple[Submission, JobResult]]:
         if not submissions:
             return
-        shared = client.submit(_same, bundle, key=f"bundle-{bundle.digest[:12]}", pure=False)
+        run_id = uuid.uuid4().hex  # keys of this run only: another batch on the same scheduler has its own
+        shared = client.submit(_same, bundle, key=f"bundle-{bundle.assignment}-{run_id}", pure=False)
         futures = {client.submit(job, shared, submission, allow_unsandboxed,
-                                 key=f"grade-{bundle.digest[:12]}-{index}", pure=False): submission
+                                 key=f"grade-{bundle.assignment}-{index}-{run_id}", pure=False): submission
                    for index, submission in enumerate(submissions)}
         waiting = set(futures)
         try:
