@@ -5,8 +5,8 @@ Two copies of the course grade every sample of every chapter, one with the local
 (nbgrader processes: the shared ``graded_locally``) and one as jobs on a ``LocalCluster`` of two
 workers. Chapter 01 also has a late submission (a due date, the "zero" penalty) and a renamed
 notebook. Then 40 submissions
-grade while one worker is killed, and hostile submissions grade on workers whose processes
-must survive them.
+grade while one worker is killed, and hostile submissions (and ids that nbgrader's glob would
+misread) grade on workers whose processes must survive them.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ CHAPTERS = notebooks.chapters(ROOT)
 FIRST = CHAPTERS[0]
 SUBMITTED = Path("autograde/submitted")
 HOSTILE = ("kill-parent", "os-exit", "fork-bomb", "infinite-loop")
+ODD_IDS = ("x<script>*[1]", "trailing-space ", "a,b")
 
 
 def gradebook_rows(course: Path, chapter: str) -> dict:
@@ -182,7 +183,11 @@ def test_a_killed_worker_costs_nothing(both_paths, root, tmp_path):
 
 def test_hostile_submissions_cost_their_exercise_and_never_a_worker(root, tmp_path):
     course = copy_course(root, tmp_path)
+    correct = course / SUBMITTED / "sample-correct" / FIRST
+    for student in ODD_IDS:  # ids nbgrader's glob or a path would misread: graded as any other
+        shutil.copytree(correct, course / "odd" / student / FIRST)
     shutil.rmtree(course / SUBMITTED)
+    (course / "odd").rename(course / SUBMITTED)
     attacks = [attack for attack in ATTACKS if attack.id in HOSTILE]
     for attack in attacks:
         hand_in(course, attack.student, attack.exercise, attack.code)
@@ -194,6 +199,7 @@ def test_hostile_submissions_cost_their_exercise_and_never_a_worker(root, tmp_pa
     assert before == after, "a worker process died"
     assert {result.status for result in graded.results} == {"graded"}
     rows = gradebook_rows(course, FIRST)
+    assert {student: rows[student]["score"] for student in ODD_IDS} == dict.fromkeys(ODD_IDS, 13)
     for attack in attacks:
         lost = {cell for cell, scores in rows[attack.student]["cells"].items()
                 if not cell.endswith("/comment") and scores[1] < scores[2]}
