@@ -51,18 +51,27 @@ async def _identity(address: str, seconds: float):
         await comm.close()
 
 
+def _within(seconds: float, step):
+    """Run the coroutine function ``step`` in a new event loop, for at most ``seconds``
+    (the coroutine is made inside the loop, so none is left unawaited if the loop cannot start)."""
+    async def bounded():
+        return await asyncio.wait_for(step(), seconds)
+
+    return asyncio.run(bounded())
+
+
 def probe(address: str, seconds: float = PROBE_SECONDS) -> None:
     """Ask the scheduler at ``address`` who it is, within ``seconds`` for each step, or raise
     ``SchedulerUnreachable`` saying what happened (Dask's own client waits without bound on a port
     that accepts and never answers, and misreads another protocol's reply)."""
     try:
-        asyncio.run(asyncio.wait_for(_listening(address), seconds))
+        _within(seconds, lambda: _listening(address))
     except (asyncio.TimeoutError, OSError, ValueError) as error:
         raise SchedulerUnreachable(f"nothing answered at {address} within {seconds:g} s "
                                    f"({type(error).__name__}: {error}); is the scheduler running, and is "
                                    "the address right (tcp://HOST:8786)?") from error
     try:
-        answer = asyncio.run(asyncio.wait_for(_identity(address, seconds), seconds))
+        answer = _within(seconds, lambda: _identity(address, seconds))
     except Exception as error:  # noqa: BLE001 (another protocol's reply makes Dask fail in odd ways)
         raise SchedulerUnreachable(f"something listens at {address}, but it did not answer as a Dask scheduler "
                                    f"within {seconds:g} s ({type(error).__name__})") from error
