@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 import tempfile
 import warnings
 from collections import Counter
@@ -29,8 +27,8 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import AssignLatePenalties, SaveAutoGrades
 from sqlalchemy.exc import SAWarning
 
-from .batch import (Assignment, StudentResult, fingerprint, gradebook_url, log_path, nbgrader_environment,
-                    show_progress, substitutes)
+from .batch import (Assignment, StudentResult, fingerprint, gradebook_url, log_path, run_nbgrader, show_progress,
+                    substitutes)
 from .gradejob import TEMPLATE_GRADEBOOK, CourseBundle, JobResult, Submission, read_files
 
 MAX_SUBMISSION_BYTES = 64 << 20
@@ -45,15 +43,11 @@ def template_gradebook(assignment: Assignment) -> bytes:
     """A gradebook that knows the assignment (its notebooks, cells and checksums) and no student,
     made by ``nbgrader generate_assignment`` with a scratch release folder and database."""
     with tempfile.TemporaryDirectory(prefix="prettynn-template-") as scratch:
-        database = Path(scratch) / "gradebook.db"
-        command = [str(Path(sys.executable).parent / "nbgrader"), "generate_assignment", assignment.name,
-                   f"--CourseDirectory.release_directory={scratch}/release",
-                   f"--CourseDirectory.db_url=sqlite:///{database}"]
-        done = subprocess.run(command, cwd=assignment.root, env=nbgrader_environment(), capture_output=True,
-                              text=True, stdin=subprocess.DEVNULL)
-        if done.returncode != 0:
-            raise BundleError(f"could not record {assignment.name} in a template gradebook:\n"
-                              f"{(done.stdout + done.stderr)[-2000:]}")
+        database, log = Path(scratch) / "gradebook.db", Path(scratch) / "generate_assignment.log"
+        arguments = ["generate_assignment", assignment.name, f"--CourseDirectory.release_directory={scratch}/release",
+                     f"--CourseDirectory.db_url=sqlite:///{database}"]
+        if run_nbgrader(assignment.root, arguments, log) != 0:
+            raise BundleError(f"could not record {assignment.name} in a template gradebook:\n{log.read_text()[-2000:]}")
         return database.read_bytes()
 
 
@@ -61,10 +55,9 @@ def course_bundle(assignment: Assignment) -> CourseBundle:
     """The course files a worker needs to grade ``assignment``, as one ``CourseBundle``."""
     root = assignment.root
     files = {"nbgrader_config.py": (root / "nbgrader_config.py").read_bytes()}
-    source = Path(assignment.coursedir.format_path(assignment.coursedir.source_directory, ".", ".")).resolve()
-    for folder in (source, assignment.release):
-        prefix = Path(folder).resolve().relative_to(root)
-        for name, data in read_files(Path(folder)).items():
+    for folder in (root / assignment.coursedir.source_directory, assignment.release):
+        prefix = folder.resolve().relative_to(root)
+        for name, data in read_files(folder).items():
             if ".ipynb_checkpoints" not in name:
                 files[(prefix / name).as_posix()] = data
     files[TEMPLATE_GRADEBOOK] = template_gradebook(assignment)
