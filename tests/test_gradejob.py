@@ -4,13 +4,17 @@ scheduler that cannot be reached is reported, and jobs that raise or kill their 
 from __future__ import annotations
 
 import contextlib
+import gc
 import http.server
 import io
 import os
+import re
 import socket
 import threading
 import time
+import warnings
 
+import numpy as np
 import pytest
 
 from prettynn.course import batch, cluster, gradejob, record
@@ -128,6 +132,28 @@ def test_a_web_server_is_reported_as_not_a_scheduler():
     assert "something listens at" in message and "did not answer as a Dask scheduler" in message
 
 
+@pytest.mark.parametrize(("address", "seconds", "error", "message"), [
+    ("tcp://127.0.0.1:1", float("nan"), ValueError, "must be a positive number of seconds, not nan"),
+    ("tcp://127.0.0.1:1", 0, ValueError, "must be a positive number of seconds, not 0"),
+    (8786, 1.0, TypeError, "a scheduler's address is a string like tcp://HOST:8786, not int"),
+])
+def test_a_probe_of_bad_arguments_says_so(address, seconds, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        cluster.probe(address, seconds)
+
+
+def test_a_step_whose_time_limit_fails_leaves_no_coroutine_unawaited():
+    """A time limit that cannot be compared (an array, as another test's arguments once gave the
+    probe) fails before the step's coroutine is made, so none is left for the garbage collector
+    to warn about in whichever test runs next."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ValueError):
+            cluster._within(np.array([1.0, 2.0]), lambda: cluster._listening("tcp://127.0.0.1:1"))
+        gc.collect()
+    assert not [warning for warning in caught if "was never awaited" in str(warning.message)]
+
+
 def test_grading_on_an_unreachable_scheduler_stops_with_a_clear_message(root, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(cluster, "PROBE_SECONDS", 1.0)
     address = f"tcp://127.0.0.1:{closed_port()}"
@@ -157,23 +183,41 @@ def test_unsandboxed_grading_needs_a_cluster(root, capsys):
     assert "--allow-unsandboxed goes with --cluster or --scheduler" in capsys.readouterr().err
 
 
+def kill_with_a_neighbour_held(seconds: float = 10.0) -> None:
+    """End this worker process; in the batch's first pass, once the worker holds another job of it
+    (waiting at most ``seconds``), so that Dask counts the death against that neighbour too."""
+    from distributed import get_worker
+
+    worker = get_worker()
+    mine = worker.get_current_task()
+    deadline = time.monotonic() + seconds
+    while mine.startswith("grade-") and time.monotonic() < deadline and not any(
+            key != mine and str(key).startswith("grade-") for key in worker.state.tasks):
+        time.sleep(0.05)
+    os.kill(os.getpid(), 9)
+
+
 @pytest.mark.slow
 def test_a_job_that_raises_or_kills_its_worker_fails_only_its_student():
+    """One worker holds the killer's neighbour in the queue each time the killer ends it, so Dask
+    gives up on both; the neighbour is graded when run alone, and the killer fails alone too."""
     def job(bundle, submission, allow_unsandboxed):
         if submission.student == "killer":
-            os.kill(os.getpid(), 9)
+            kill_with_a_neighbour_held()
         if submission.student == "raiser":
             raise ValueError("broken on purpose")
         return gradejob.JobResult(submission.student, True, worker=gradejob.worker_name())
 
-    students = ["a", "killer", "b", "raiser", "c"]
+    students = ["killer", "a", "raiser", "b", "c"]
     submissions = [gradejob.Submission(student, {}, student) for student in students]
-    with cluster.connect("local:2") as client:
-        results = {submission.student: result for submission, result in
-                   cluster.dask_runner(client, job=job)(gradejob.CourseBundle.of("x", {}), submissions)}
-    assert sorted(results) == sorted(students)
+    with cluster.connect("local:1") as client:
+        results = [(submission.student, result) for submission, result in
+                   cluster.dask_runner(client, job=job)(gradejob.CourseBundle.of("x", {}), submissions)]
+    assert sorted(student for student, _ in results) == sorted(students), "each student comes back once"
+    results = dict(results)
     assert [student for student in students if results[student].ok] == ["a", "b", "c"]
-    assert "ended the worker process that ran it" in results["killer"].problem
+    assert results["killer"].problem == ("its job ended the worker process that ran it, "
+                                         "again on each retry and when run alone")
     assert results["raiser"].problem == "its job failed on the worker: ValueError: broken on purpose"
 
 

@@ -7,13 +7,17 @@ port where something else answers, is a clear ``SchedulerUnreachable`` instead o
 bundle is sent to the workers once, each submission travels as bytes in its own task, and each
 result is handed back as soon as it arrives and then released, so a worker that dies loses
 only the jobs it was running: Dask runs them again elsewhere, and every submission comes back
-exactly once. A job that keeps killing its workers ends as that student's failure.
+exactly once. Dask counts a worker's death against every job it held, so a job that keeps
+killing its workers could use up a neighbour's retries too: a job whose workers died under it on
+every retry is run once more with no other job of the batch on the cluster, and only one that
+kills its worker there too ends as that student's failure.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import re
 import sys
 import uuid
@@ -52,10 +56,11 @@ async def _identity(address: str, seconds: float):
 
 
 def _within(seconds: float, step):
-    """Run the coroutine function ``step`` in a new event loop, for at most ``seconds``
-    (the coroutine is made inside the loop, so none is left unawaited if the loop cannot start)."""
+    """Run the coroutine function ``step`` in a new event loop, for at most ``seconds`` (the
+    coroutine is made inside the loop and the time limit, so none is left unawaited when either fails)."""
     async def bounded():
-        return await asyncio.wait_for(step(), seconds)
+        async with asyncio.timeout(seconds):
+            return await step()
 
     return asyncio.run(bounded())
 
@@ -64,6 +69,10 @@ def probe(address: str, seconds: float = PROBE_SECONDS) -> None:
     """Ask the scheduler at ``address`` who it is, within ``seconds`` for each step, or raise
     ``SchedulerUnreachable`` saying what happened (Dask's own client waits without bound on a port
     that accepts and never answers, and misreads another protocol's reply)."""
+    if not isinstance(address, str):
+        raise TypeError(f"a scheduler's address is a string like tcp://HOST:8786, not {type(address).__name__}")
+    if not isinstance(seconds, (int, float)) or not 0 < seconds < math.inf:
+        raise ValueError(f"the probe's time limit must be a positive number of seconds, not {seconds!r}")
     try:
         _within(seconds, lambda: _listening(address))
     except (asyncio.TimeoutError, OSError, ValueError) as error:
@@ -130,10 +139,23 @@ def failure(submission: Submission, error: BaseException) -> JobResult:
     from distributed import KilledWorker
 
     if isinstance(error, KilledWorker):
-        problem = "its job ended the worker process that ran it, again on each retry"
+        problem = "its job ended the worker process that ran it, again on each retry and when run alone"
     else:
         problem = f"its job failed on the worker: {type(error).__name__}: {error}"
     return JobResult(submission.student, False, problem=problem, log=f"prettynn-course grade: {problem}\n")
+
+
+def _outcome(future, submission: Submission) -> tuple[JobResult, bool]:
+    """What ``future``'s job gave (``failure`` when it raised or its workers died under it) and
+    whether its workers died; the future is released."""
+    from distributed import KilledWorker
+
+    try:
+        result, killed = future.result(), False
+    except Exception as error:  # noqa: BLE001 (one job's failure is that student's)
+        result, killed = failure(submission, error), isinstance(error, KilledWorker)
+    future.release()
+    return result, killed
 
 
 def _same(bundle: CourseBundle) -> CourseBundle:
@@ -151,19 +173,26 @@ def dask_runner(client, allow_unsandboxed: bool = False, job=grade_submission):
             return
         run_id = uuid.uuid4().hex  # keys of this run only: another batch on the same scheduler has its own
         shared = client.submit(_same, bundle, key=f"bundle-{bundle.assignment}-{run_id}", pure=False)
-        futures = {client.submit(job, shared, submission, allow_unsandboxed,
-                                 key=f"grade-{bundle.assignment}-{index}-{run_id}", pure=False): submission
-                   for index, submission in enumerate(submissions)}
-        waiting = set(futures)
+
+        def submit(index: int, submission: Submission, kind: str):
+            return client.submit(job, shared, submission, allow_unsandboxed,
+                                 key=f"{kind}-{bundle.assignment}-{index}-{run_id}", pure=False)
+
+        futures = {submit(index, submission, "grade"): submission for index, submission in enumerate(submissions)}
+        waiting, suspects = set(futures), []
         try:
             for future in as_completed(futures):
                 waiting.discard(future)
-                submission = futures[future]
-                try:
-                    result = future.result()
-                except Exception as error:  # noqa: BLE001 (one job's failure is that student's)
-                    result = failure(submission, error)
-                future.release()
+                result, killed = _outcome(future, futures[future])
+                if killed:
+                    suspects.append(futures[future])
+                else:
+                    yield futures[future], result
+            for index, submission in enumerate(suspects):  # one at a time: a job that kills takes no other
+                future = submit(index, submission, "alone")
+                waiting.add(future)
+                result, _ = _outcome(future, submission)
+                waiting.discard(future)
                 yield submission, result
         finally:
             client.cancel(list(waiting))
