@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -184,6 +185,23 @@ def sandbox_facts(expression: str, bubblewrap: bool = True):
     run = run_solution(source, "relu", CASES[:1], QUICK, bubblewrap=bubblewrap)
     assert not run.problem, run.problem
     return run.outcomes[0].result.tolist()
+
+
+LIMITS_INSIDE = ("[*resource.getrlimit(resource.RLIMIT_CPU), *resource.getrlimit(resource.RLIMIT_AS), "
+                 "*resource.getrlimit(resource.RLIMIT_FSIZE), *resource.getrlimit(resource.RLIMIT_CORE)]")
+
+
+@pytest.mark.parametrize("prlimit", [True, False], ids=["prlimit", "preexec-fn"])
+@pytest.mark.parametrize("bubblewrap", LAYERS)
+def test_the_sandbox_runs_under_the_limits_it_is_given(bubblewrap, prlimit, monkeypatch):
+    """``prlimit`` applies them where it exists (no Python runs in the forked child, which a
+    threaded grader such as a Dask worker needs); a ``preexec_fn`` where it does not."""
+    which, popen, started = shutil.which, subprocess.Popen, []
+    monkeypatch.setattr(shutil, "which", lambda name: which(name) if prlimit or name != "prlimit" else None)
+    monkeypatch.setattr(subprocess, "Popen", lambda command, **options: started.append(options) or popen(command, **options))
+    cpu, memory, size = 10, QUICK.memory_bytes, QUICK.file_bytes
+    assert sandbox_facts(LIMITS_INSIDE, bubblewrap) == [cpu, cpu + 1, memory, memory, size, size, 0, 0]
+    assert [options["preexec_fn"] is None for options in started] == [prlimit]
 
 
 @pytest.mark.skipif(not bubblewrap_works(), reason="bubblewrap does not work here")

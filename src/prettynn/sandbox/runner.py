@@ -7,8 +7,8 @@ The sandbox is layered:
    no site-packages), no network, its own process and user namespaces, no capabilities,
    a clean environment; the sandbox dies with the grader;
 2. resource limits: CPU seconds (per case and per cell in ``child``, per exercise here), address
-   space, file size, no core dumps: time is counted in CPU seconds, so that a grade does not
-   depend on how busy the machine is;
+   space, file size, no core dumps, set by ``prlimit`` as the sandbox starts: time is counted in
+   CPU seconds, so that a grade does not depend on how busy the machine is;
 3. an audit hook in ``child`` that refuses process creation, signals, sockets, ctypes,
    deep-learning imports and file access outside the job folder, NumPy and the standard
    library (the only layer when bubblewrap is missing);
@@ -206,19 +206,39 @@ def bubblewrap_works() -> bool:
             return False
 
 
-def _limit_resources(limits: Limits):
-    """A ``preexec_fn`` that applies ``limits`` to the sandbox process (inherited by its children)."""
+def _rlimits(limits: Limits) -> dict[int, tuple[int, int]]:
+    """The resource limits of the sandbox process (inherited by its children), as (soft, hard)."""
     cpu = math.ceil(limits.total_seconds)  # SIGXCPU at the limit, SIGKILL a second later if it is caught
+    rlimits = {resource.RLIMIT_CPU: (cpu, cpu + 1),
+               resource.RLIMIT_AS: (limits.memory_bytes, limits.memory_bytes),
+               resource.RLIMIT_FSIZE: (limits.file_bytes, limits.file_bytes),
+               resource.RLIMIT_CORE: (0, 0)}
+    if _drops_root():
+        rlimits[resource.RLIMIT_NPROC] = (MAX_PROCESSES, MAX_PROCESSES)
+    return rlimits
+
+
+PRLIMIT_OPTIONS = {resource.RLIMIT_CPU: "--cpu", resource.RLIMIT_AS: "--as", resource.RLIMIT_FSIZE: "--fsize",
+                   resource.RLIMIT_CORE: "--core", resource.RLIMIT_NPROC: "--nproc"}
+
+
+def _limited(command: list[str], limits: Limits) -> tuple[list[str], object]:
+    """``command`` with ``limits`` applied to it, and the ``preexec_fn`` that needs (None, usually).
+
+    util-linux's ``prlimit`` sets them and then becomes the command, so no Python code runs in
+    the forked child: that is unsafe in a process with threads (a Dask worker, a Jupyter kernel).
+    Where there is no ``prlimit`` (not Linux), a ``preexec_fn`` sets them instead."""
+    rlimits = _rlimits(limits)
+    prlimit = shutil.which("prlimit")
+    if prlimit is not None:
+        options = [f"{PRLIMIT_OPTIONS[kind]}={soft}:{hard}" for kind, (soft, hard) in rlimits.items()]
+        return [prlimit, *options, "--", *command], None
 
     def apply() -> None:
-        if _drops_root():
-            resource.setrlimit(resource.RLIMIT_NPROC, (MAX_PROCESSES, MAX_PROCESSES))
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        for kind, pair in rlimits.items():
+            resource.setrlimit(kind, pair)
 
-    return apply
+    return command, apply
 
 
 def _plain_environment(site: Path) -> dict:
@@ -230,15 +250,19 @@ def _plain_environment(site: Path) -> dict:
 
 def _start(job: Path, limits: Limits, bubblewrap: bool) -> tuple[subprocess.Popen, str]:
     """Start the sandbox on ``job``; return the process and the name of the isolation used."""
-    options = dict(stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   start_new_session=True, preexec_fn=_limit_resources(limits), close_fds=True)
     if bubblewrap and bubblewrap_works():
         _own_job(job)
         isolation = "bubblewrap, as nobody" if _drops_root() else "bubblewrap, user namespace"
-        return subprocess.Popen(_bwrap_command(job), cwd=job, env={}, **options), isolation
-    site = _plain_site(job)
-    return (subprocess.Popen(_plain_command(job, site), cwd=job, env=_plain_environment(site), **options),
-            "audit hook only (bubblewrap unavailable)")
+        command, environment = _bwrap_command(job), {}
+    else:
+        site = _plain_site(job)
+        isolation = "audit hook only (bubblewrap unavailable)"
+        command, environment = _plain_command(job, site), _plain_environment(site)
+    command, preexec = _limited(command, limits)
+    process = subprocess.Popen(command, cwd=job, env=environment, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                               preexec_fn=preexec, close_fds=True)
+    return process, isolation
 
 
 def _exited_within(process: subprocess.Popen, seconds: float) -> bool:
