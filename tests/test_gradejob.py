@@ -221,6 +221,15 @@ def test_a_job_that_raises_or_kills_its_worker_fails_only_its_student():
     assert results["raiser"].problem == "its job failed on the worker: ValueError: broken on purpose"
 
 
+def test_two_local_clusters_at_once_start_without_a_warning():
+    """A second batch on the same machine (or anything on port 8787) is no reason to warn."""
+    with warnings.catch_warnings(record=True) as caught, contextlib.ExitStack() as both:
+        warnings.simplefilter("always")
+        clients = [both.enter_context(cluster.connect("local:1")) for _ in range(2)]
+        assert [client.submit(sum, [1, 2], pure=False).result() for client in clients] == [3, 3]
+    assert not [str(warning.message) for warning in caught if "already in use" in str(warning.message)]
+
+
 def test_a_scheduler_without_workers_is_reached_and_said_to_have_none(capsys):
     from distributed import LocalCluster
 

@@ -113,7 +113,10 @@ def connect(target: str, seconds: float | None = None) -> Iterator:
             warm_up(client)
             yield client
         return
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    # no dashboard; the scheduler's HTTP server (health checks) on a free local port, not on 8787,
+    # which a second batch running at once would find taken (and warn)
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                      scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}) as cluster:
         with Client(cluster) as client:
             warm_up(client)
             yield client
