@@ -71,8 +71,8 @@ sandbox:  ## install bubblewrap, the grader's sandbox (Debian/Ubuntu, as root), 
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; } || \
 	  echo "bubblewrap (bwrap) not found: grading falls back to its weaker, in-process guard (install bubblewrap)."
 
-grade: setup sandbox  ## autograde every submission of CHAPTER, WORKERS in parallel (default: all cores), or as jobs on CLUSTER=local:N or SCHEDULER=tcp://HOST:PORT
-	$(BIN)/prettynn-course grade $(CHAPTER) $(if $(WORKERS),--workers $(WORKERS)) $(if $(CLUSTER),--cluster $(CLUSTER)) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
+grade: setup sandbox  ## autograde every submission of CHAPTER (every chapter without it), WORKERS in parallel (default: all cores), or as jobs on CLUSTER=local:N or SCHEDULER=tcp://HOST:PORT
+	$(BIN)/prettynn-course grade $(if $(CHAPTER),$(CHAPTER),--all) $(if $(WORKERS),--workers $(WORKERS)) $(if $(CLUSTER),--cluster $(CLUSTER)) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
 test: setup book/vendor/.installed browser sandbox  ## run the whole test suite
 	$(BIN)/python -m pytest

@@ -163,9 +163,59 @@ def test_report_survives_students_without_report_or_submission(runs, tmp_path):
 
 def test_unknown_assignment_is_a_clear_error(runs, capsys):
     with pytest.raises(SystemExit) as stopped:
-        main(["--root", str(runs["course"]), "grade", "99_unknown"])
+        main(["--root", str(runs["course"]), "grade", CHAPTER, "99_unknown"])
     assert stopped.value.code == 2
-    assert "no release notebook" in capsys.readouterr().err
+    assert "grade: no chapter '99_unknown'; chapters: 01_linear, 02_dropout" in capsys.readouterr().err
+
+
+def test_grade_needs_chapters_or_all(root, capsys):
+    for arguments in ([], [CHAPTER, "--all"]):
+        with pytest.raises(SystemExit) as stopped:
+            main(["--root", str(root), "grade", *arguments])
+        assert stopped.value.code == 2
+        assert "name one or more chapters, or give --all" in capsys.readouterr().err
+
+
+def fake_batch(course: Path, failed: bool) -> batch.Batch:
+    """What ``autograde_class`` returns, with one student graded or failed."""
+    student = batch.StudentResult("someone", "failed" if failed else "graded")
+    paths = [course / "autograde" / name for name in ("grades.csv", "export.log", "report.html", "batch.json")]
+    return batch.Batch([student], 0.1, *paths)
+
+
+def test_several_chapters_are_graded_in_turn_and_one_that_cannot_start_stops_no_other(root, tmp_path, monkeypatch,
+                                                                                       capsys):
+    course = copy_course(root, tmp_path)
+    graded = []
+
+    def autograde_class(course_root, name, workers, force, grade_pending):
+        graded.append(name)
+        if name == "02_dropout":
+            raise batch.GradingError("no submission of 02_dropout")
+        return fake_batch(course_root, failed=name == "05_pooling")
+
+    monkeypatch.setattr(batch, "autograde_class", autograde_class)
+    assert main(["--root", str(course), "grade", "03_normalization", "02_dropout", "01_linear"]) == 2
+    assert graded == ["03_normalization", "02_dropout", "01_linear"]
+    out, err = capsys.readouterr()
+    assert out.startswith("03_normalization:\n1 students") and "\n01_linear:\n1 students" in out
+    assert "prettynn-course grade: error: no submission of 02_dropout" in err
+    assert main(["--root", str(course), "grade", "05_pooling", "01_linear"]) == 1, "a failed student: exit 1"
+
+
+def test_all_is_every_chapter_with_a_submission(root, tmp_path, monkeypatch, capsys):
+    course = copy_course(root, tmp_path)
+    for folder in (course / "autograde/submitted").glob("*/04_convolution"):
+        shutil.rmtree(folder)
+    graded = []
+    monkeypatch.setattr(batch, "autograde_class", lambda course_root, name, *_: graded.append(name)
+                        or fake_batch(course_root, failed=False))
+    assert main(["--root", str(course), "grade", "--all"]) == 0
+    assert graded == ["01_linear", "02_dropout", "03_normalization", "05_pooling", "06_cnn"]
+    shutil.rmtree(course / "autograde/submitted")
+    with pytest.raises(SystemExit) as stopped:
+        main(["--root", str(course), "grade", "--all"])
+    assert stopped.value.code == 2 and "no chapter has a submission" in capsys.readouterr().err
 
 
 def test_locked_database_is_retried_once(root, tmp_path, monkeypatch):

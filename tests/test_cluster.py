@@ -131,12 +131,15 @@ def test_a_renamed_notebook_is_graded_with_a_note(both_paths):
     assert both_paths["jobs"][FIRST]["gradebook"][RENAMED]["score"] == 13
 
 
-def test_a_second_run_skips_everyone(both_paths):
-    course = both_paths["jobs_course"]
-    exit_code = quietly(main, ["--root", str(course), "grade", FIRST, "--cluster", "local:1"])
-    statuses = {entry["status"] for entry in
-                json.loads((course / "autograde/reports" / FIRST / "batch.json").read_text())["students"]}
-    assert exit_code == 0 and statuses == {"skipped"}
+def test_a_second_run_of_every_chapter_on_one_cluster_skips_everyone(both_paths, monkeypatch):
+    course, connected = both_paths["jobs_course"], []
+    connect = cluster.connect
+    monkeypatch.setattr(cluster, "connect", lambda target: connected.append(target) or connect(target))
+    exit_code = quietly(main, ["--root", str(course), "grade", "--all", "--cluster", "local:1"])
+    statuses = {chapter: {entry["status"] for entry in json.loads(
+        (course / "autograde/reports" / chapter / "batch.json").read_text())["students"]} for chapter in CHAPTERS}
+    assert exit_code == 0 and statuses == {chapter: {"skipped"} for chapter in CHAPTERS}
+    assert connected == ["local:1"], "one cluster for every chapter"
 
 
 def only_copies_of_samples(course: Path, count: int) -> dict[str, str]:

@@ -135,6 +135,13 @@ def submitted_students(assignment: Assignment) -> list[str]:
     return sorted(Path(folder).parent.name for folder in glob.glob(str(pattern)) if os.path.isdir(folder))
 
 
+def has_submissions(root: Path, name: str) -> bool:
+    """True when some student has a folder for assignment ``name`` under ``autograde/submitted``."""
+    coursedir = course_directory(root)
+    pattern = coursedir.format_path(coursedir.submitted_directory, "*", name)
+    return any(os.path.isdir(folder) for folder in glob.glob(pattern))
+
+
 def fingerprint(folder: Path) -> str:
     """sha256 over the relative path and bytes of every file in ``folder`` (symlinks not followed)."""
     digest = hashlib.sha256()

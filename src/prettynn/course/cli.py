@@ -33,7 +33,10 @@ def main(argv: list[str] | None = None) -> int:
                           help="regenerate even when the release folder holds work (it is deleted)")
     grade = commands.add_parser("grade", help="autograde every submission of an assignment in parallel, "
                                 "export grades.csv and write the class report")
-    grade.add_argument("assignment", help="the assignment id, e.g. 01_linear")
+    grade.add_argument("assignments", nargs="*", metavar="assignment",
+                       help="the assignment id, e.g. 01_linear; several are graded one after another (on one "
+                            "cluster, started once)")
+    grade.add_argument("--all", action="store_true", help="every chapter that has a submission")
     where = grade.add_mutually_exclusive_group()
     where.add_argument("--workers", type=positive, default=os.cpu_count() or 1,
                        help="students graded at the same time by nbgrader processes on this machine "
@@ -109,12 +112,15 @@ def scheduler_address(text: str) -> str:
 
 
 def grade_assignment(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    """Run ``grade`` (locally, or as jobs on Dask): print its summary; exit 1 when a student or the
-    export failed, 2 when grading could not start."""
+    """Run ``grade`` on each chapter named (locally, or as jobs on one Dask cluster): print each
+    summary; exit 2 when grading could not start (for any chapter), else 1 when a student or an
+    export failed."""
     root = args.root.resolve()
     target = args.cluster or args.scheduler
     if args.allow_unsandboxed and not target:
         parser.error("grade: --allow-unsandboxed goes with --cluster or --scheduler")
+    chapters = chapters_to_grade(parser, root, args.assignments, args.all)
+    exit_codes = []
     try:
         with contextlib.ExitStack() as stack:
             grade_pending = None
@@ -122,13 +128,43 @@ def grade_assignment(parser: argparse.ArgumentParser, args: argparse.Namespace) 
                 client = stack.enter_context(cluster.connect(target))
                 runner = cluster.dask_runner(client, args.allow_unsandboxed)
                 grade_pending = functools.partial(record.grade_as_jobs, runner=runner)
-            result = batch.autograde_class(root, args.assignment, args.workers, args.force, grade_pending)
-    except (batch.GradingError, cluster.SchedulerUnreachable) as error:
+            for chapter in chapters:
+                exit_codes.append(grade_chapter(root, chapter, args, grade_pending, titled=len(chapters) > 1))
+    except cluster.SchedulerUnreachable as error:
         parser.exit(2, f"prettynn-course grade: error: {error}\n")
     except KeyboardInterrupt:
         print("prettynn-course grade: interrupted; students graded so far are kept, run again to resume",
               file=sys.stderr)
         return 130
+    return max(exit_codes)
+
+
+def chapters_to_grade(parser: argparse.ArgumentParser, root: Path, named: list[str], every: bool) -> list[str]:
+    """The chapters ``grade`` was given, each known, in the order given; with ``--all``, every
+    chapter that has a submission."""
+    known = notebooks.chapters(root)
+    if every == bool(named):
+        parser.error("grade: name one or more chapters, or give --all")
+    unknown = [chapter for chapter in named if chapter not in known]
+    if unknown:
+        parser.error(f"grade: no chapter {', '.join(map(repr, unknown))}; chapters: {', '.join(known)}")
+    if named:
+        return list(dict.fromkeys(named))
+    submitted = [chapter for chapter in known if batch.has_submissions(root, chapter)]
+    if not submitted:
+        parser.exit(2, "prettynn-course grade: error: no chapter has a submission under autograde/submitted\n")
+    return submitted
+
+
+def grade_chapter(root: Path, chapter: str, args: argparse.Namespace, grade_pending, titled: bool) -> int:
+    """Grade one chapter and print its summary (under its name when ``titled``); its exit code."""
+    if titled:
+        print(f"{chapter}:")
+    try:
+        result = batch.autograde_class(root, chapter, args.workers, args.force, grade_pending)
+    except batch.GradingError as error:
+        print(f"prettynn-course grade: error: {error}", file=sys.stderr)
+        return 2
     print("\n".join(batch.summary_lines(result, root)))
     return 1 if result.grades_csv is None or any(o.status == "failed" for o in result.results) else 0
 
