@@ -1,8 +1,8 @@
-"""Grading a class: seconds per notebook of the three ways to grade, in one run, on this machine.
+"""Grading a class: seconds per notebook of the ways to grade, in one run, on this machine.
 
 Usage (from the repository root, after `make setup sandbox`):
 
-    .venv/bin/python benchmarks/bench_batch.py [--sizes 24 200] [--workers 2]
+    .venv/bin/python benchmarks/bench_batch.py [--sizes 24 200] [--workers 2] [--ways local dask dask-all plain]
 
 For each of two class sizes, the sample submissions are copied under new ids until there are
 that many submissions, spread evenly over every chapter (each chapter's samples in turn). Each
@@ -11,7 +11,9 @@ way grades them in a fresh copy of the course, chapter by chapter, as an instruc
 - local:  ``prettynn-course grade CHAPTER --workers W`` (shards of ``nbgrader autograde``);
 - dask:   ``prettynn-course grade CHAPTER --cluster local:W`` (each student a job on Dask);
 - plain:  ``nbgrader autograde CHAPTER`` (nbgrader's own loop, one process, the course's config;
-  more cores do not make it faster).
+  more cores do not make it faster);
+- dask-all: ``prettynn-course grade --all --cluster local:W`` (every chapter in one command, on one
+  cluster, started once).
 
 Every way must give the same grades.csv. The two sizes give each way's fixed cost (start-up,
 recording the assignment, export, class report) and its cost per notebook, which extrapolate to
@@ -43,6 +45,7 @@ from tests.course import copy_course, environment  # noqa: E402
 SUBMITTED = Path("autograde/submitted")
 BIN = Path(sys.executable).parent
 GOAL_SECONDS = 600
+WAYS = ("local", "dask", "dask-all", "plain")
 
 
 def class_of(course: Path, students: int) -> dict[str, list[str]]:
@@ -71,15 +74,17 @@ def commands(way: str, chapter: str, workers: int, course: Path) -> list[list[st
         return [[str(BIN / "prettynn-course"), "grade", chapter, "--workers", str(workers)]]
     if way == "dask":
         return [[str(BIN / "prettynn-course"), "grade", chapter, "--cluster", f"local:{workers}"]]
+    if way == "dask-all":
+        return [[str(BIN / "prettynn-course"), "grade", "--all", "--cluster", f"local:{workers}"]]
     return [[str(BIN / "nbgrader"), "generate_assignment", chapter,
              f"--CourseDirectory.release_directory={course}/bench-release"],
             [str(BIN / "nbgrader"), "autograde", chapter]]
 
 
 def grade_class(way: str, course: Path, chapters: list[str], workers: int) -> dict[str, float]:
-    """Seconds each chapter took to grade ``way``; exits when a run fails."""
+    """Seconds each chapter (for dask-all, the one command) took to grade ``way``; exits when a run fails."""
     seconds = {}
-    for chapter in chapters:
+    for chapter in ["every chapter"] if way == "dask-all" else chapters:
         started = time.perf_counter()
         for line in commands(way, chapter, workers, course):
             done = subprocess.run(line, cwd=course, env=environment(), capture_output=True, text=True,
@@ -87,7 +92,7 @@ def grade_class(way: str, course: Path, chapters: list[str], workers: int) -> di
             if done.returncode != 0:
                 sys.exit(f"{' '.join(line)} exited {done.returncode}:\n{(done.stdout + done.stderr)[-3000:]}")
         seconds[chapter] = round(time.perf_counter() - started, 2)
-        print(f"  {way:5s} {chapter:18s} {seconds[chapter]:7.1f} s", flush=True)
+        print(f"  {way:8s} {chapter:18s} {seconds[chapter]:7.1f} s", flush=True)
     if way == "plain":
         subprocess.run([str(BIN / "nbgrader"), "export", "--to=autograde/grades.csv"], cwd=course,
                        env=environment(), check=True, capture_output=True)
@@ -148,7 +153,8 @@ def table(report: dict) -> str:
                      + f" | {figures['fixed']:.0f} | {figures['per_notebook']:.2f} | {guess['100x6, here (min)']} | "
                        f"{guess['1000x6, here (min)']} | {guess['1000x6, 64 cores (min)']} |")
     lines += ["", "Extrapolated: fixed + notebooks x seconds per notebook. On 64 cores: seconds per notebook x workers / 64; "
-              "for dask never less than the coordinator's recording, for plain no faster (one process), for local "
+              "for the dask ways never less than the coordinator's recording, for plain no faster (one process), "
+              "for local "
               "assuming 64 nbgrader processes never wait on the one SQLite gradebook's lock (not measured)."]
     return "\n".join(lines) + "\n"
 
@@ -158,7 +164,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs=2, default=[24, 200])
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--ways", nargs="+", default=["local", "dask", "plain"], choices=["local", "dask", "plain"])
+    parser.add_argument("--ways", nargs="+", default=list(WAYS), choices=WAYS)
     args = parser.parse_args()
     report = {"sizes": sorted(args.sizes), "workers": args.workers, "cores": os.cpu_count(), "ways": {}}
     report["record_seconds"] = round(coordinator_seconds(repeat=5), 4)
@@ -179,10 +185,10 @@ def main() -> None:
                 "seconds": {str(size): value for size, value in seconds.items()}, "fixed": round(fixed, 1),
                 "per_notebook": round(per_notebook, 3),
                 "extrapolated": extrapolate(fixed, per_notebook, 1 if way == "plain" else args.workers,
-                                            report["record_seconds"] if way == "dask" else None)}
+                                            report["record_seconds"] if way.startswith("dask") else None)}
     report["same_grades"] = all(len({grades[(way, size)] for way in args.ways}) == 1 for size in report["sizes"])
     for way, figures in report["ways"].items():
-        print(f"{way:5s} {figures['seconds']} s: fixed {figures['fixed']} s + {figures['per_notebook']:.2f} s per "
+        print(f"{way:8s} {figures['seconds']} s: fixed {figures['fixed']} s + {figures['per_notebook']:.2f} s per "
               f"notebook; extrapolated {figures['extrapolated']}")
     print(f"same grades.csv every way: {report['same_grades']}")
     save("batch", report)
