@@ -141,7 +141,7 @@ def table(report: dict) -> str:
     """The results as a Markdown table."""
     sizes = report["sizes"]
     lines = [f"# Grading a class on {report['workers']} workers ({report['cores']} cores)", "",
-             "`.venv/bin/python benchmarks/bench_batch.py` (one run; every way gave the same grades.csv: "
+             f"`{report['command']}` (one run; every way gave the same grades.csv: "
              f"{report['same_grades']}). The coordinator records one job's result in "
              f"{report['record_seconds']:.3f} s (median).", "",
              "| way | " + " | ".join(f"{size} students (s)" for size in sizes)
@@ -166,7 +166,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--ways", nargs="+", default=list(WAYS), choices=WAYS)
     args = parser.parse_args()
-    report = {"sizes": sorted(args.sizes), "workers": args.workers, "cores": os.cpu_count(), "ways": {}}
+    report = {"command": " ".join([".venv/bin/python benchmarks/bench_batch.py", *sys.argv[1:]]),
+              "sizes": sorted(args.sizes), "workers": args.workers, "cores": os.cpu_count(), "ways": {}}
     report["record_seconds"] = round(coordinator_seconds(repeat=5), 4)
     print(f"coordinator: {report['record_seconds']:.3f} s to record one result", flush=True)
     grades = {}
